@@ -1,0 +1,117 @@
+"""The I/O edge of every stage: the functions doit's tasks call.
+
+Each reads its inputs, calls the stage's pure functions and writes its targets atomically.
+User mistakes raise ReaderError; ``run_action`` turns them into one line and a failed task.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+
+from .config import Reader, load_reader
+from .errors import ReaderError
+from .fsutil import read_text, write_atomic
+
+PACKAGE = Path(__file__).resolve().parent
+
+
+def paths(reader: Reader) -> dict[str, Path]:
+    """Where each stage writes; one place, so tasks and tests agree."""
+    out = reader.out
+    return {
+        "clean": out / "clean",
+        "annotated": out / "annotated",
+        "assembled": out / "reader.md",
+        "epub": out / f"{reader.id}.epub",
+        "epub_metadata": out / "epub-metadata.xml",
+        "templates": reader.root / "templates",
+    }
+
+
+def clean_path(reader: Reader, reading_id: str) -> tuple[Path, Path]:
+    base = paths(reader)["clean"]
+    return base / f"{reading_id}.md", base / f"{reading_id}.audit.md"
+
+
+def annotated_path(reader: Reader, reading_id: str) -> tuple[Path, Path]:
+    base = paths(reader)["annotated"]
+    return base / f"{reading_id}.md", base / f"{reading_id}.paragraphs.json"
+
+
+def pdf_path(reader: Reader, edition_id: str) -> tuple[Path, Path]:
+    out = reader.out
+    return out / f"{reader.id}-{edition_id}.html", out / f"{reader.id}-{edition_id}.pdf"
+
+
+def run_action(function: Callable[..., None], *args: object) -> bool:
+    """Run a stage; a ReaderError becomes one line on stderr and a failed task (no traceback)."""
+    try:
+        function(*args)
+    except ReaderError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return False
+    return True
+
+
+# --- stages -------------------------------------------------------------------------------
+
+
+def clean_reading(reader_file: str, reading_id: str) -> None:
+    from .clean import clean_text
+
+    reader = load_reader(reader_file)
+    reading = reader.reading(reading_id)
+    cleaned = clean_text(reading, read_text(reading.raw_path))
+    md_out, audit_out = clean_path(reader, reading_id)
+    write_atomic(audit_out, "\n".join(cleaned.audit) + "\n")
+    write_atomic(md_out, cleaned.doc.text())
+
+
+def annotate_reading(reader_file: str, reading_id: str) -> None:
+    from .annotate import add_ids
+    from .markdown import read_stage
+
+    reader = load_reader(reader_file)
+    doc = read_stage(clean_path(reader, reading_id)[0])
+    annotated, paragraphs = add_ids(reading_id, doc)
+    md_out, index_out = annotated_path(reader, reading_id)
+    write_atomic(index_out, json.dumps([asdict(p) for p in paragraphs], ensure_ascii=False,
+                                       indent=1) + "\n")
+    write_atomic(md_out, annotated.text())
+
+
+def assemble_reader(reader_file: str) -> None:
+    from .assemble import assemble, load_index, tool_versions
+    from .markdown import read_stage
+
+    reader = load_reader(reader_file)
+    docs, index = {}, {}
+    for reading in reader.readings:
+        md_path, index_path = annotated_path(reader, reading.id)
+        docs[reading.id] = read_stage(md_path)
+        index[reading.id] = load_index(index_path)
+    editorial = {name: read_text(path) for name, path in reader.editorial.items()}
+    text = assemble(reader, docs, index, editorial, tool_versions(), paths(reader)["templates"])
+    write_atomic(paths(reader)["assembled"], text)
+
+
+def build_pdf(reader_file: str, edition_id: str) -> None:
+    from .render_pdf import render_pdf
+
+    reader = load_reader(reader_file)
+    edition = next(e for e in reader.editions if e.id == edition_id)
+    html_out, pdf_out = pdf_path(reader, edition_id)
+    p = paths(reader)
+    render_pdf(reader, edition, p["assembled"], p["templates"], html_out, pdf_out)
+
+
+def build_epub(reader_file: str) -> None:
+    from .render_epub import render_epub
+
+    reader = load_reader(reader_file)
+    p = paths(reader)
+    render_epub(reader, p["assembled"], p["templates"], p["epub_metadata"], p["epub"])

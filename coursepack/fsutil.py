@@ -1,0 +1,54 @@
+"""File I/O at the edges: atomic writes and strict UTF-8 reads."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from .errors import ReaderError
+
+
+def write_atomic(path: Path, data: str | bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file and a rename.
+
+    A build that fails or is killed mid-write never leaves a truncated file at ``path``.
+    """
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    except OSError as exc:
+        raise ReaderError(path.parent, f"cannot write here ({exc.strerror}); "
+                          "choose a writable build directory") from exc
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data.encode("utf-8") if isinstance(data, str) else data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def read_text(path: Path) -> str:
+    """Read a UTF-8 text file; a BOM and CRLF line endings are accepted silently."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ReaderError(path, "file not found; check the path in the YAML that names it") \
+            from None
+    except OSError as exc:
+        raise ReaderError(path, f"cannot read ({exc.strerror})") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ReaderError(
+            path,
+            f"not UTF-8 (invalid byte 0x{raw[exc.start]:02x} at byte offset {exc.start}); "
+            "re-save the file as UTF-8",
+        ) from None
+    return text.replace("\r\n", "\n").replace("\r", "\n")

@@ -1,0 +1,111 @@
+"""Render stage (PDF): the assembled document -> print HTML (pandoc) -> tagged PDF (WeasyPrint).
+
+WeasyPrint only logs most problems, so every warning it emits is collected and fails the
+build. Its URL fetcher serves files inside the project and nothing else: no network, no
+file elsewhere on the machine.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+import jinja2
+
+from .config import Edition, Reader
+from .dates import build_epoch, iso_timestamp
+from .errors import ReaderError
+from .fsutil import write_atomic
+from .pandoc import common_args, run_pandoc
+
+PDF_VARIANT = "pdf/ua-1"
+
+
+def print_html(reader: Reader, assembled: Path, edition: Edition, templates: Path) -> str:
+    """The standalone HTML the PDF is typeset from (title page, contents, body)."""
+    args = [
+        *common_args(reader),
+        f"--template={templates / 'print.html'}",
+        "--section-divs",
+        f"--variable=edition:{edition.label}",
+        f"--variable=created:{iso_timestamp(build_epoch(reader))}",
+    ]
+    return run_pandoc(assembled, "html5", args)
+
+
+def edition_css(edition: Edition, templates: Path) -> str:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(templates),
+                             undefined=jinja2.StrictUndefined)
+    return env.get_template("edition.css.j2").render(edition=edition)
+
+
+def project_fetcher(root: Path, refused: list[str]):  # -> weasyprint URLFetcher
+    """A URL fetcher that serves only files inside ``root`` and records every refusal."""
+    from weasyprint.urls import URLFetcher
+
+    root = root.resolve()
+
+    class ProjectFetcher(URLFetcher):
+        def fetch(self, url: str, headers: dict | None = None):
+            if url.startswith("file:"):
+                from urllib.request import url2pathname
+
+                path = Path(url2pathname(url.split("?")[0].removeprefix("file:"))).resolve()
+                if path.is_relative_to(root) and path.is_file():
+                    return super().fetch(url, headers)
+            refused.append(url)
+            raise ValueError(f"refused to fetch {url}: only files inside the project are used")
+
+    return ProjectFetcher(allowed_protocols=("file",))
+
+
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+@contextlib.contextmanager
+def _weasyprint_warnings() -> Iterator[list[str]]:
+    logger = logging.getLogger("weasyprint")
+    handler = _Collect()
+    logger.addHandler(handler)
+    try:
+        yield handler.messages
+    finally:
+        logger.removeHandler(handler)
+
+
+def html_to_pdf(html: str, root: Path, stylesheets: list[Path], extra_css: str,
+                refused: list[str] | None = None) -> bytes:
+    """Typeset HTML with WeasyPrint into a tagged PDF/UA-1; any WeasyPrint warning is an error."""
+    from weasyprint import CSS, HTML
+    from weasyprint.text.fonts import FontConfiguration
+
+    refused = [] if refused is None else refused
+    fetcher = project_fetcher(root, refused)
+    fonts = FontConfiguration()
+    with _weasyprint_warnings() as warnings:
+        css = [CSS(filename=str(p), url_fetcher=fetcher, font_config=fonts) for p in stylesheets]
+        css.append(CSS(string=extra_css, font_config=fonts))
+        document = HTML(string=html, base_url=str(root) + "/", url_fetcher=fetcher).render(
+            stylesheets=css, font_config=fonts)
+        pdf = document.write_pdf(pdf_variant=PDF_VARIANT)
+    if warnings:
+        raise ReaderError("WeasyPrint", f"{len(warnings)} warning(s), first: {warnings[0]}")
+    return pdf
+
+
+def render_pdf(reader: Reader, edition: Edition, assembled: Path, templates: Path,
+               html_out: Path, pdf_out: Path) -> None:
+    """The PDF task's action: write the print HTML (for inspection) and the PDF, atomically."""
+    html = print_html(reader, assembled, edition, templates)
+    write_atomic(html_out, html)
+    pdf = html_to_pdf(html, reader.root, [templates / "print.css"],
+                      edition_css(edition, templates))
+    write_atomic(pdf_out, pdf)

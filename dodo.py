@@ -1,0 +1,117 @@
+"""Build the course reader: `doit` builds the PDF editions and the EPUB; `doit list` shows tasks.
+
+This file only declares tasks; the work is done by the `coursepack` package. The reader file
+is `reader.yaml` unless given as `doit reader=path/to/reader.yaml`.
+"""
+
+from pathlib import Path
+
+from doit import get_var
+from doit.tools import config_changed
+
+from coursepack.build import (
+    annotate_reading, annotated_path, assemble_reader, build_epub, build_pdf, clean_path,
+    clean_reading, paths, pdf_path, run_action,
+)
+from coursepack.config import load_reader
+
+DOIT_CONFIG = {"default_tasks": ["pdf", "epub"], "verbosity": 1}
+READER_FILE = get_var("reader", "reader.yaml")
+PKG = Path("coursepack")
+
+
+def code(*modules: str) -> list[str]:
+    """The package modules a stage runs: editing them re-runs the stage."""
+    return [str(PKG / f"{m}.py") for m in ("config", "errors", "fsutil", "build", *modules)]
+
+
+def _reader():
+    return load_reader(READER_FILE)
+
+
+def task_clean_text():
+    """Clean each reading's raw text into Markdown, with an audit of what was removed."""
+    reader = _reader()
+    for reading in reader.readings:
+        md_out, audit_out = clean_path(reader, reading.id)
+        yield {
+            "name": reading.id,
+            "doc": f"clean {reading.raw_path.name}",
+            "actions": [(run_action, [clean_reading, READER_FILE, reading.id])],
+            "file_dep": [str(reading.raw_path), str(reading.yaml_path),
+                         *code("clean", "textnorm", "markdown")],
+            "targets": [str(md_out), str(audit_out)],
+            "clean": True,
+        }
+
+
+def task_annotate():
+    """Give each cleaned reading paragraph and heading ids."""
+    reader = _reader()
+    for reading in reader.readings:
+        yield {
+            "name": reading.id,
+            "doc": f"annotate {reading.id}",
+            "actions": [(run_action, [annotate_reading, READER_FILE, reading.id])],
+            "file_dep": [str(clean_path(reader, reading.id)[0]),
+                         *code("annotate", "markdown", "textnorm")],
+            "targets": [str(p) for p in annotated_path(reader, reading.id)],
+            "clean": True,
+        }
+
+
+def task_assemble():
+    """Assemble the readings and editorial chapters into one Markdown document (Jinja2)."""
+    reader = _reader()
+    deps = [str(reader.path), *(str(p) for p in reader.editorial.values()),
+            str(paths(reader)["templates"] / "reader.md.j2")]
+    for reading in reader.readings:
+        deps += [str(p) for p in annotated_path(reader, reading.id)]
+    return {
+        "actions": [(run_action, [assemble_reader, READER_FILE])],
+        "file_dep": deps + code("assemble", "annotate", "markdown", "textnorm"),
+        "targets": [str(paths(reader)["assembled"])],
+        "clean": True,
+    }
+
+
+def _render_deps(reader) -> list[str]:
+    deps = [str(paths(reader)["assembled"]), str(reader.csl)]
+    if reader.bibliography:
+        deps.append(str(reader.bibliography))
+    return deps + code("pandoc", "dates")
+
+
+def task_pdf():
+    """Typeset each PDF edition (A4, US Letter, large print) with WeasyPrint."""
+    reader = _reader()
+    templates = paths(reader)["templates"]
+    fonts = sorted(str(p) for p in Path("fonts").glob("*.ttf"))
+    for edition in reader.editions:
+        yield {
+            "name": edition.id,
+            "doc": f"{edition.label} PDF",
+            "actions": [(run_action, [build_pdf, READER_FILE, edition.id])],
+            "file_dep": [*_render_deps(reader), *fonts, str(reader.path),
+                         *(str(templates / t) for t in ("print.html", "print.css",
+                                                        "edition.css.j2")),
+                         *code("render_pdf")],
+            "targets": [str(p) for p in pdf_path(reader, edition.id)],
+            "uptodate": [config_changed(repr(edition))],
+            "clean": True,
+        }
+
+
+def task_epub():
+    """Convert the assembled document to EPUB 3 with pandoc."""
+    reader = _reader()
+    templates = paths(reader)["templates"]
+    p = paths(reader)
+    return {
+        "actions": [(run_action, [build_epub, READER_FILE])],
+        "file_dep": [*_render_deps(reader), str(reader.path),
+                     *(str(templates / t) for t in ("epub.css", "epub-metadata.xml.j2")),
+                     *code("render_epub")],
+        "targets": [str(p["epub"]), str(p["epub_metadata"])],
+        "clean": True,
+    }
