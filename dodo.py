@@ -14,6 +14,8 @@ from coursepack.build import (
     clean_reading, paths, pdf_path, run_action,
 )
 from coursepack.config import load_reader
+from coursepack.render_epub import STYLESHEETS as EPUB_STYLESHEETS
+from coursepack.render_pdf import STYLESHEETS as PDF_STYLESHEETS
 
 DOIT_CONFIG = {"default_tasks": ["pdf", "epub"], "verbosity": 1}
 READER_FILE = get_var("reader", "reader.yaml")
@@ -93,8 +95,8 @@ def task_pdf():
             "doc": f"{edition.label} PDF",
             "actions": [(run_action, [build_pdf, READER_FILE, edition.id])],
             "file_dep": [*_render_deps(reader), *fonts, str(reader.path),
-                         *(str(templates / t) for t in ("print.html", "print.css",
-                                                        "edition.css.j2")),
+                         *(str(templates / t) for t in ("print.html", "edition.css.j2",
+                                                        *PDF_STYLESHEETS)),
                          *code("render_pdf")],
             "targets": [str(p) for p in pdf_path(reader, edition.id)],
             "uptodate": [config_changed(repr(edition))],
@@ -110,7 +112,8 @@ def task_epub():
     return {
         "actions": [(run_action, [build_epub, READER_FILE])],
         "file_dep": [*_render_deps(reader), str(reader.path),
-                     *(str(templates / t) for t in ("epub.css", "epub-metadata.xml.j2")),
+                     *(str(templates / t) for t in ("epub-metadata.xml.j2",
+                                                    *EPUB_STYLESHEETS)),
                      *code("render_epub")],
         "targets": [str(p["epub"]), str(p["epub_metadata"])],
         "clean": True,

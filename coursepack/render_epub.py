@@ -16,6 +16,7 @@ from .dates import build_epoch
 from .fsutil import write_atomic
 from .pandoc import common_args, run_pandoc
 
+STYLESHEETS = ("epub.css", "apparatus.css")
 ACCESSIBILITY_SUMMARY = (
     "This publication is text only, with no images apart from a typographic cover that "
     "repeats the title. It has a navigable table of contents, headings in a logical order "
@@ -36,7 +37,7 @@ def epub_args(reader: Reader, templates: Path, metadata_xml: Path,
               cover: Path | None = None) -> list[str]:
     args = [
         *common_args(reader),
-        f"--css={templates / 'epub.css'}",
+        *(f"--css={templates / name}" for name in STYLESHEETS),
         f"--epub-metadata={metadata_xml}",
         "--split-level=1",
     ]

@@ -21,6 +21,7 @@ from .fsutil import write_atomic
 from .pandoc import common_args, run_pandoc
 
 PDF_VARIANT = "pdf/ua-1"
+STYLESHEETS = ("print.css", "apparatus.css")
 
 
 def print_html(reader: Reader, assembled: Path, edition: Edition, templates: Path) -> str:
@@ -106,6 +107,6 @@ def render_pdf(reader: Reader, edition: Edition, assembled: Path, templates: Pat
     """The PDF task's action: write the print HTML (for inspection) and the PDF, atomically."""
     html = print_html(reader, assembled, edition, templates)
     write_atomic(html_out, html)
-    pdf = html_to_pdf(html, reader.root, [templates / "print.css"],
+    pdf = html_to_pdf(html, reader.root, [templates / f for f in STYLESHEETS],
                       edition_css(edition, templates))
     write_atomic(pdf_out, pdf)
