@@ -97,7 +97,8 @@ def essay_context(reading: Reading, doc: StageDoc) -> Essay:
         source += (f" The text here was taken from the repost on *{md(r.title)}*"
                    f"{', ' + r.date if r.date else ''}, <{r.url}>.")
     return Essay(
-        id=reading.id, heading=heading, permissions_heading=f"## {md(title)} {{#permissions-{reading.id}}}",
+        id=reading.id, heading=heading,
+        permissions_heading=f"## {md(title)} {{#permissions-{reading.id}}}",
         dek=md(meta.get("dek") or reading.dek),
         byline=md(f"{byline} · {reading.date_display}"), source_note=source,
         author_note=" ".join(md(n) for n in meta.get("source_note") or []),

@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
+from doit.exceptions import TaskFailed
+
 from .config import Reader, load_reader
 from .errors import ReaderError
 from .fsutil import read_text, write_atomic
@@ -47,14 +49,23 @@ def pdf_path(reader: Reader, edition_id: str) -> tuple[Path, Path]:
     return out / f"{reader.id}-{edition_id}.html", out / f"{reader.id}-{edition_id}.pdf"
 
 
-def run_action(function: Callable[..., None], *args: object) -> bool:
+def run_action(function: Callable[..., None], *args: object) -> TaskFailed | None:
     """Run a stage; a ReaderError becomes one line on stderr and a failed task (no traceback)."""
     try:
         function(*args)
     except ReaderError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return False
-    return True
+        return TaskFailed(str(exc), report=False)  # reported above, once
+    return None
+
+
+def reader_or_exit(reader_file: str) -> Reader:
+    """Load the reader for doit's task list; a configuration error ends the run in one report."""
+    try:
+        return load_reader(reader_file)
+    except ReaderError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 # --- stages -------------------------------------------------------------------------------

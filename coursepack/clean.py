@@ -8,6 +8,7 @@ changed source is never mis-cleaned in silence.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 
@@ -132,7 +133,7 @@ def _embedded_post(rule: Rule, raw: str, where: str, line_no: int) -> str:
 
 def clean_text(reading: Reading, raw: str) -> Cleaned:
     """Apply the reading's rules and general normalisation to its raw text."""
-    where = str(reading.yaml_path.name)
+    where = os.path.relpath(reading.yaml_path)
     if not raw.strip():
         raise ReaderError(reading.raw_path.name, "the raw text is empty; paste the essay in")
     lines = raw.split("\n")

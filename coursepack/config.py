@@ -183,13 +183,17 @@ class _Collector:
             self.add(where, "expected a mapping of keys to values")
             return {}
         known = {**required, **optional}
+        suggested = set()
         for key in data:
             if key not in known:
                 close = difflib.get_close_matches(str(key), known, n=1)
+                suggested.update(close)
                 hint = f"; did you mean '{close[0]}'?" if close else \
                     f"; known keys: {', '.join(sorted(known))}"
                 self.add(_join(where, str(key)), f"unknown key{hint}")
         for key in required:
+            if key in suggested:
+                continue  # the misspelling above already says so
             if key not in data or data[key] in (None, ""):
                 self.add(_join(where, key), "missing; add it")
         for key, kind in known.items():

@@ -60,8 +60,8 @@ def normalise(text: str) -> str:
 # links, citations (@key), raw HTML, maths, sub/superscript, spans, tables, entities.
 _INLINE_SPECIAL = re.compile(r"([\\`*_\[\]{}<>@$~^|&#])")
 # Line starts that pandoc would read as a list, a heading, a quotation or a div fence.
-_LIST_START = re.compile(r"^(\d+)([.)])(\s|$)")
-_BLOCK_START = re.compile(r"^([-+:=])")
+_LIST_START = re.compile(r"^(\(?(?:\d+|[a-zA-Z]|[ivxlcdmIVXLCDM]+|\\#))([.)])(\s|$)")
+_BLOCK_START = re.compile(r"^([-+:=%])")
 
 
 def escape_markdown(text: str) -> str:

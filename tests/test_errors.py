@@ -1,0 +1,149 @@
+"""Bad input gets one clear line naming the file and the fix, a non-zero exit, no traceback."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from coursepack.config import load_reader
+from coursepack.errors import ReaderError
+from coursepack.fsutil import read_text, write_atomic
+
+from .conftest import copy_project
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    return copy_project(tmp_path / "project")
+
+
+def build(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "doit", *args], cwd=project,
+                          capture_output=True, text=True, timeout=600)
+
+
+def error_lines(result: subprocess.CompletedProcess[str]) -> list[str]:
+    return [line for line in (result.stdout + result.stderr).splitlines()
+            if line.startswith("error:")]
+
+
+def assert_clean_failure(result, *fragments: str) -> str:
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output
+    assert "Traceback" not in output, output
+    lines = error_lines(result)
+    assert lines, output
+    for fragment in fragments:
+        assert fragment in output, f"{fragment!r} not in {output}"
+    return output
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_malformed_yaml_names_file_line_and_column(project):
+    edit(project / "sources" / "why-putin-fights.yaml", "id: greene", "id: [greene")
+    result = build(project)
+    assert_clean_failure(result, "sources/why-putin-fights.yaml:", "malformed YAML")
+    assert not (project / "build").exists()
+
+
+def test_unknown_key_suggests_the_right_one(project):
+    edit(project / "reader.yaml", "subtitle:", "subtitel:")
+    assert_clean_failure(build(project), "reader.yaml: subtitel: unknown key; did you mean "
+                         "'subtitle'?")
+
+
+def test_configuration_problems_are_reported_together(project):
+    edit(project / "reader.yaml", "language: en-GB", "langauge: en-GB")
+    edit(project / "sources" / "why-putin-fights.yaml", "action: title", "action: titel")
+    edit(project / "sources" / "what-would-it-take-to-make-putin-feel-secure.yaml",
+         "raw: what-would", "raw: missing-what-would")
+    output = assert_clean_failure(build(project), "3 configuration errors",
+                                  "did you mean 'language'?", "did you mean 'title'?",
+                                  "does not exist")
+    assert output.count("\n") < 12
+
+
+def test_a_missing_raw_file_is_named(project):
+    (project / "sources" / "why-putin-fights.txt").unlink()
+    assert_clean_failure(build(project), "raw: 'why-putin-fights.txt' does not exist")
+
+
+def test_a_source_that_is_not_utf8_names_the_byte_offset(project):
+    raw = project / "sources" / "why-putin-fights.txt"
+    data = raw.read_bytes()
+    raw.write_bytes(data[:100] + b"\xe9" + data[100:])
+    assert_clean_failure(build(project), "why-putin-fights.txt: not UTF-8",
+                         "byte offset 100", "re-save the file as UTF-8")
+    assert not (project / "build" / "putin-security" / "clean" / "greene.md").exists()
+
+
+def test_bom_and_crlf_are_accepted(tmp_path):
+    path = tmp_path / "text.txt"
+    path.write_bytes(b"\xef\xbb\xbfOne\r\nTwo\r\n")
+    assert read_text(path) == "One\nTwo\n"
+
+
+def test_an_empty_source_is_refused(project):
+    (project / "sources" / "why-putin-fights.txt").write_text("\n\n", encoding="utf-8")
+    assert_clean_failure(build(project), "raw text is empty")
+
+
+def test_a_rule_that_matches_nothing_fails_the_build(project):
+    edit(project / "sources" / "why-putin-fights.yaml", "from: Leave a Reply",
+         "from: Leave a Comment")
+    assert_clean_failure(build(project), "rule 'comment-form'", "matches nothing")
+
+
+def test_a_template_error_names_template_and_line(project):
+    edit(project / "templates" / "reader.md.j2", "{{ editorial.questions }}",
+         "{{ editorial.questoins }}")
+    output = assert_clean_failure(build(project), "reader.md.j2:", "questoins")
+    assert "doit" not in error_lines(build(project))[0]
+    assert "'dict object' has no attribute 'questoins'" in output
+
+
+def test_python_tags_in_yaml_are_refused(project):
+    edit(project / "reader.yaml", "title: Why Putin Fights",
+         "title: !!python/object/apply:os.system ['echo pwned']")
+    assert_clean_failure(build(project), "reader.yaml:", "no !!python tags")
+
+
+def test_a_path_that_escapes_the_project_is_refused(project):
+    edit(project / "sources" / "why-putin-fights.yaml", "raw: why-putin-fights.txt",
+         "raw: ../../../etc/passwd")
+    assert_clean_failure(build(project), "points outside the project")
+
+
+def test_an_unwritable_output_directory_is_reported(project):
+    (project / "build").write_text("a file where the build directory should be")
+    assert_clean_failure(build(project), "cannot write here")
+
+
+def test_write_atomic_leaves_the_old_file_when_writing_fails(tmp_path, monkeypatch):
+    target = tmp_path / "out.pdf"
+    target.write_bytes(b"%PDF old and complete")
+
+    def interrupted(_fd):
+        raise KeyboardInterrupt  # a kill arriving mid-write
+
+    monkeypatch.setattr("coursepack.fsutil.os.fsync", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        write_atomic(target, b"%PDF new but never finished")
+    assert target.read_bytes() == b"%PDF old and complete"
+    assert list(tmp_path.iterdir()) == [target]
+
+
+def test_load_reader_collects_errors_as_one_exception(project):
+    edit(project / "reader.yaml", "version:", "versoin:")
+    with pytest.raises(ReaderError) as caught:
+        load_reader(project / "reader.yaml")
+    assert "versoin: unknown key; did you mean 'version'?" in str(caught.value)
+    assert "version: missing" not in str(caught.value)  # the suggestion says it already
