@@ -4,6 +4,8 @@ This file only declares tasks; the work is done by the `coursepack` package. The
 is `reader.yaml` unless given as `doit reader=path/to/reader.yaml`.
 """
 
+import sys
+from functools import cache
 from pathlib import Path
 
 from doit import get_var
@@ -14,6 +16,9 @@ from coursepack.build import (
     clean_reading, paths, pdf_path, run_action,
 )
 from coursepack.config import load_reader
+from coursepack.dates import build_epoch, reader_inputs
+from coursepack.dist import dist_targets, git_unchanged, make_dist
+from coursepack.errors import ReaderError
 from coursepack.render_epub import STYLESHEETS as EPUB_STYLESHEETS
 from coursepack.render_pdf import STYLESHEETS as PDF_STYLESHEETS
 
@@ -29,6 +34,15 @@ def code(*modules: str) -> list[str]:
 
 def _reader():
     return load_reader(READER_FILE)
+
+
+@cache
+def _epoch() -> int:
+    """SOURCE_DATE_EPOCH (coursepack.dates): when it changes, the artifacts are rendered again."""
+    try:
+        return build_epoch(_reader())
+    except ReaderError as exc:
+        sys.exit(f"error: {exc}")
 
 
 def task_clean_text():
@@ -99,7 +113,7 @@ def task_pdf():
                                                         *PDF_STYLESHEETS)),
                          *code("render_pdf")],
             "targets": [str(p) for p in pdf_path(reader, edition.id)],
-            "uptodate": [config_changed(repr(edition))],
+            "uptodate": [config_changed({"edition": repr(edition), "epoch": _epoch()})],
             "clean": True,
         }
 
@@ -116,5 +130,19 @@ def task_epub():
                                                     *EPUB_STYLESHEETS)),
                      *code("render_epub")],
         "targets": [str(p["epub"]), str(p["epub_metadata"])],
+        "uptodate": [config_changed({"epoch": _epoch()})],
+        "clean": True,
+    }
+
+
+def task_dist():
+    """Write the release to dist/: versioned PDFs and EPUB, SHA256SUMS and a build manifest."""
+    reader = _reader()
+    built = [*(str(pdf_path(reader, e.id)[1]) for e in reader.editions), str(paths(reader)["epub"])]
+    return {
+        "actions": [(run_action, [make_dist, READER_FILE])],
+        "file_dep": built + [str(p) for p in reader_inputs(reader)],
+        "targets": [str(p) for p in dist_targets(reader)],
+        "uptodate": [config_changed({"epoch": _epoch()}), git_unchanged(reader)],
         "clean": True,
     }

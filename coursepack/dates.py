@@ -1,18 +1,133 @@
-"""The one build date: every date written into an artifact derives from it."""
+"""The one build date: every date written into an artifact derives from it.
+
+SOURCE_DATE_EPOCH for a reader is the first of these that applies:
+
+1. ``source_date_epoch`` in the reader's YAML (the editors pinned it);
+2. ``SOURCE_DATE_EPOCH`` in the environment (an explicit override, e.g. rebuilding a release
+   from a tarball without ``.git``: take the value from the release's manifest);
+3. the committer time of the last git commit that touched any of the reader's inputs
+   (``git log -1 --format=%ct -- <inputs>``, see ``reader_inputs``);
+4. the reader's ``date`` at 00:00 UTC (no git: a tarball or a copied directory).
+
+Rule 3 refuses to guess in a shallow clone whose oldest commit would be taken for the answer
+(its real history is missing) and when git fails for any reason other than "not a repository".
+Both are errors that say how to fix them, because a silent fallback would change the bytes.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import os
+import subprocess
+from functools import cache
+from pathlib import Path
 
 from .config import Reader
+from .errors import ReaderError
+
+PACKAGE = Path(__file__).resolve().parent
+# Directories (relative to the reader file) whose every file can change an artifact.
+INPUT_DIRS = ("sources", "templates", "styles", "fonts", "filters")
+INPUT_FILES = ("requirements.lock",)
+
+
+def reader_inputs(reader: Reader) -> list[Path]:
+    """Every file that affects the artifacts: the reader's files, its directories, the code."""
+    root = reader.root
+    files = {reader.path, *(root / f for f in INPUT_FILES if (root / f).is_file()),
+             *PACKAGE.glob("*.py")}
+    for name in INPUT_DIRS:
+        files.update(p for p in (root / name).rglob("*") if p.is_file() and not _hidden(p, root))
+    named = [reader.csl, reader.glossary, reader.bibliography, reader.editor_notes,
+             *reader.editorial.values(),
+             *(p for r in reader.readings for p in (r.yaml_path, r.raw_path))]
+    files.update(p for p in named if p is not None)
+    return sorted(files, key=lambda p: label(p, root))
+
+
+def label(path: Path, root: Path) -> str:
+    """A path as the manifest names it: relative to the reader's directory, POSIX separators.
+
+    ``path`` and ``root`` are absolute and resolved (as ``reader_inputs`` and ``Reader`` give).
+    """
+    if path.is_relative_to(root):
+        return path.relative_to(root).as_posix()
+    if path.is_relative_to(PACKAGE):
+        return f"coursepack/{path.relative_to(PACKAGE).as_posix()}"
+    return path.name
+
+
+def input_pathspecs(reader: Reader) -> tuple[str, ...]:
+    """The inputs inside the reader's directory, as paths git understands from there."""
+    return tuple(label(p, reader.root) for p in reader_inputs(reader)
+                 if p.is_relative_to(reader.root))
+
+
+def _hidden(path: Path, root: Path) -> bool:
+    return any(part.startswith(".") or part == "__pycache__"
+               for part in path.relative_to(root).parts)
+
+
+def choose_epoch(configured: int | None, environment: str | None, git: int | None,
+                 reader_date: str) -> tuple[int, str]:
+    """Apply the rule above to values already read; return the epoch and where it came from."""
+    if configured is not None:
+        return configured, "reader.yaml source_date_epoch"
+    if environment:
+        try:
+            return int(environment), "SOURCE_DATE_EPOCH environment variable"
+        except ValueError:
+            raise ReaderError("SOURCE_DATE_EPOCH", f"'{environment}' is not a whole number of "
+                              "seconds; unset it or give e.g. 1795306205") from None
+    if git is not None:
+        return git, "last git commit touching the inputs"
+    day = dt.date.fromisoformat(reader_date)
+    return int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC).timestamp()), \
+        "reader date (no git history)"
+
+
+def epoch_and_source(reader: Reader) -> tuple[int, str]:
+    git = None
+    if reader.source_date_epoch is None and not os.environ.get("SOURCE_DATE_EPOCH"):
+        git = git_commit_time(reader.root, input_pathspecs(reader))
+    return choose_epoch(reader.source_date_epoch, os.environ.get("SOURCE_DATE_EPOCH"), git,
+                        reader.date)
 
 
 def build_epoch(reader: Reader) -> int:
-    """SOURCE_DATE_EPOCH for this reader: from its YAML, else its publication date at 00:00 UTC."""
-    if reader.source_date_epoch is not None:
-        return reader.source_date_epoch
-    day = dt.date.fromisoformat(reader.date)
-    return int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC).timestamp())
+    """SOURCE_DATE_EPOCH for this reader (see the module's rule)."""
+    return epoch_and_source(reader)[0]
+
+
+def git(root: Path, *args: str) -> subprocess.CompletedProcess[str] | None:
+    """Run git in ``root``; None when git is not installed."""
+    try:
+        return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True,
+                              timeout=60, check=False)
+    except FileNotFoundError:
+        return None
+
+
+@cache
+def git_commit_time(root: Path, pathspecs: tuple[str, ...]) -> int | None:
+    """Committer time of the last commit touching ``pathspecs``; None outside a git work tree."""
+    proc = git(root, "log", "-1", "--no-show-signature", "--format=%ct %P", "--",
+               *(f":(literal){p}" for p in pathspecs))
+    if proc is None or (proc.returncode != 0 and "not a git repository" in proc.stderr):
+        return None
+    if proc.returncode != 0:
+        raise ReaderError(root, f"git log failed ({proc.stderr.strip()[:200]}); fix git here "
+                          "or set SOURCE_DATE_EPOCH")
+    if not proc.stdout.strip():
+        return None  # a repository without a commit touching the inputs: as if no git
+    stamp, *parents = proc.stdout.split()
+    if not parents:
+        shallow = git(root, "rev-parse", "--is-shallow-repository")
+        if shallow is not None and shallow.stdout.strip() == "true":
+            raise ReaderError(root, "a shallow git clone hides when the inputs last changed; "
+                              "run `git fetch --unshallow` (CI: full history) or set "
+                              "SOURCE_DATE_EPOCH")
+    return int(stamp)
 
 
 def iso_timestamp(epoch: int) -> str:
