@@ -13,9 +13,9 @@ from doit.tools import config_changed
 
 from coursepack.build import (
     annotate_reading, annotated_path, assemble_reader, build_epub, build_pdf, clean_path,
-    clean_reading, paths, pdf_path, run_action,
+    clean_reading, paths, pdf_path, reader_or_exit, run_action,
 )
-from coursepack.config import load_reader
+from coursepack.check import check_reader
 from coursepack.dates import build_epoch, reader_inputs
 from coursepack.dist import dist_targets, git_unchanged, make_dist
 from coursepack.errors import ReaderError
@@ -33,7 +33,7 @@ def code(*modules: str) -> list[str]:
 
 
 def _reader():
-    return load_reader(READER_FILE)
+    return reader_or_exit(READER_FILE)
 
 
 @cache
@@ -145,4 +145,16 @@ def task_dist():
         "targets": [str(p) for p in dist_targets(reader)],
         "uptodate": [config_changed({"epoch": _epoch()}), git_unchanged(reader)],
         "clean": True,
+    }
+
+
+def task_check():
+    """Run every validator on every artifact: EPUBCheck, zip, links, Ace, calibre, PDF checks."""
+    reader = _reader()
+    artifacts = [str(paths(reader)["epub"]),
+                 *(str(pdf_path(reader, e.id)[1]) for e in reader.editions)]
+    return {
+        "actions": [(run_action, [check_reader, READER_FILE])],
+        "file_dep": [*artifacts, *code("check")],
+        "verbosity": 2,
     }
