@@ -45,6 +45,14 @@ def _epoch() -> int:
         sys.exit(f"error: {exc}")
 
 
+APPARATUS_CODE = ("insert", "citations", "notes", "glossary")
+
+
+def _apparatus_files(reader) -> list[str]:
+    """The bibliography, glossary and editor's notes the reader names."""
+    return [str(p) for p in (reader.bibliography, reader.glossary, reader.editor_notes) if p]
+
+
 def task_clean_text():
     """Clean each reading's raw text into Markdown, with an audit of what was removed."""
     reader = _reader()
@@ -62,15 +70,16 @@ def task_clean_text():
 
 
 def task_annotate():
-    """Give each cleaned reading paragraph and heading ids."""
+    """Give each cleaned reading ids, citations, editor's notes and glossary links."""
     reader = _reader()
     for reading in reader.readings:
         yield {
             "name": reading.id,
             "doc": f"annotate {reading.id}",
             "actions": [(run_action, [annotate_reading, READER_FILE, reading.id])],
-            "file_dep": [str(clean_path(reader, reading.id)[0]),
-                         *code("annotate", "markdown", "textnorm")],
+            "file_dep": [str(clean_path(reader, reading.id)[0]), str(reading.yaml_path),
+                         *_apparatus_files(reader),
+                         *code("annotate", "markdown", "textnorm", *APPARATUS_CODE)],
             "targets": [str(p) for p in annotated_path(reader, reading.id)],
             "clean": True,
         }
@@ -85,7 +94,8 @@ def task_assemble():
         deps += [str(p) for p in annotated_path(reader, reading.id)]
     return {
         "actions": [(run_action, [assemble_reader, READER_FILE])],
-        "file_dep": deps + code("assemble", "annotate", "markdown", "textnorm"),
+        "file_dep": deps + _apparatus_files(reader)
+        + code("assemble", "annotate", "markdown", "textnorm", *APPARATUS_CODE),
         "targets": [str(paths(reader)["assembled"])],
         "clean": True,
     }
@@ -94,7 +104,7 @@ def task_assemble():
 def _render_deps(reader) -> list[str]:
     deps = [str(paths(reader)["assembled"]), str(reader.csl)]
     if reader.bibliography:
-        deps.append(str(reader.bibliography))
+        deps += [str(reader.bibliography), "filters/backlinks.lua"]
     return deps + code("pandoc", "dates")
 
 

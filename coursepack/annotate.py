@@ -1,19 +1,30 @@
-"""Annotate stage: cleaned Markdown -> Markdown with stable paragraph and heading ids.
+"""Annotate stage: cleaned Markdown -> Markdown with ids, citations, notes and glossary links.
 
 Each body paragraph and block quotation gets an anchor ``<reading>-p<N>`` (numbered in
 reading order), each heading an id ``<reading>-<slug>``; the stage also writes an index of
 paragraph ids to their plain text, which the assembly uses to link editorial text to passages.
+Then the apparatus is added, in this order, to the paragraphs (and to the author's note that
+the cleaner moved into the metadata): citations (coursepack.citations), editor's notes
+(coursepack.notes) and links from each glossary term's first use (coursepack.glossary).
+Markup is only ever added around or after the authors' words.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from .citations import place_citations
+from .config import Reading
+from .glossary import Term, mark_terms
+from .insert import Unit
 from .markdown import StageDoc
+from .notes import Note, place_notes
+from .textnorm import to_markdown
 
 _HEADING = re.compile(r"^(#{2,4}) (.*)$")
 _UNESCAPE = re.compile(r"\\(.)")
+_ANCHORED = re.compile(r"^(> )?\[\]\{#([a-z0-9-]+-p(\d+))\}(.*)$", re.S)
 
 
 @dataclass(frozen=True)
@@ -49,3 +60,44 @@ def add_ids(reading_id: str, doc: StageDoc) -> tuple[StageDoc, list[Paragraph]]:
             paragraphs.append(Paragraph(pid, plain(body)))
             blocks.append(("> " if quoted else "") + f"[]{{#{pid}}}{body}")
     return StageDoc(dict(doc.metadata), blocks), paragraphs
+
+
+@dataclass(frozen=True)
+class Apparatus:
+    """What the annotate stage adds, with the file each part comes from (for errors)."""
+
+    bibliography: dict[str, dict] = field(default_factory=dict)
+    notes: tuple[Note, ...] = ()
+    terms: tuple[Term, ...] = ()
+    reading_where: str = "reading"
+    notes_where: str = "editor notes"
+
+
+def annotate(reading: Reading, doc: StageDoc, apparatus: Apparatus
+             ) -> tuple[StageDoc, list[Paragraph]]:
+    """Ids, then citations, editor's notes and glossary links in paragraphs and source note."""
+    doc, paragraphs = add_ids(reading.id, doc)
+    slots, units = [], []
+    for i, block in enumerate(doc.blocks):
+        m = _ANCHORED.match(block)
+        if m:
+            slots.append((i, (m.group(1) or "") + f"[]{{#{m.group(2)}}}"))
+            units.append(Unit(m.group(2), f"{reading.author_surnames} ¶ {m.group(3)}",
+                              m.group(4), quoted=bool(m.group(1))))
+    source_notes = [to_markdown(n) for n in doc.metadata.get("source_note") or []]
+    units += [Unit(f"{reading.id}-source-note", f"{reading.author_surnames}, source note", n)
+              for n in source_notes]
+    if reading.citations:
+        units = place_citations(units, reading.citations, apparatus.bibliography,
+                                apparatus.reading_where)
+    notes = tuple(n for n in apparatus.notes if n.reading == reading.id)
+    if notes:
+        units = place_notes(units, notes, apparatus.notes_where)
+    body = mark_terms(units[:len(slots)], apparatus.terms)
+    blocks = list(doc.blocks)
+    for (i, prefix), unit in zip(slots, body, strict=True):
+        blocks[i] = prefix + unit.text
+    metadata = dict(doc.metadata)
+    if source_notes:
+        metadata["source_note_md"] = [u.text for u in units[len(slots):]]
+    return StageDoc(metadata, blocks), paragraphs

@@ -101,7 +101,8 @@ def essay_context(reading: Reading, doc: StageDoc) -> Essay:
         permissions_heading=f"## {md(title)} {{#permissions-{reading.id}}}",
         dek=md(meta.get("dek") or reading.dek),
         byline=md(f"{byline} · {reading.date_display}"), source_note=source,
-        author_note=" ".join(md(n) for n in meta.get("source_note") or []),
+        author_note=" ".join(meta.get("source_note_md")  # annotated: citations, notes
+                             or [md(n) for n in meta.get("source_note") or []]),
         permissions=md(reading.permissions), body="\n\n".join(doc.blocks),
     )
 
@@ -137,8 +138,12 @@ def document_metadata(reader: Reader) -> str:
 
 
 def assemble(reader: Reader, docs: dict[str, StageDoc], index: dict[str, list[Paragraph]],
-             editorial: dict[str, str], versions: dict[str, str], template_dir: Path) -> str:
-    """Render the whole reader as one Markdown document."""
+             editorial: dict[str, str], versions: dict[str, str], template_dir: Path,
+             apparatus: dict[str, str] | None = None) -> str:
+    """Render the whole reader as one Markdown document.
+
+    ``apparatus``: the glossary and bibliography chapters' Markdown, by name (optional).
+    """
     parts = {name: prefix_heading_ids(
                  resolve_passages(text, index, str(reader.editorial[name].name)), name)
              for name, text in editorial.items()}
@@ -154,6 +159,7 @@ def assemble(reader: Reader, docs: dict[str, StageDoc], index: dict[str, list[Pa
         "essays": [essay_context(r, docs[r.id]) for r in reader.readings],
         "editorial": parts,
         "versions": versions,
+        "apparatus": apparatus or {},
         "fonts": ["Charis SIL (SIL Open Font License 1.1)"],
     }
     try:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from doit.exceptions import TaskFailed
 
-from .config import Reader, load_reader
+from .config import Reader, Reading, load_reader
 from .errors import ReaderError
 from .fsutil import read_text, write_atomic
 
@@ -82,17 +82,99 @@ def clean_reading(reader_file: str, reading_id: str) -> None:
     write_atomic(md_out, cleaned.doc.text())
 
 
+def _rel(reader: Reader, path: Path) -> str:
+    try:
+        return str(path.relative_to(reader.root))
+    except ValueError:
+        return str(path)
+
+
+def load_apparatus(reader: Reader, reading: Reading | None = None):  # -> annotate.Apparatus
+    """Read the bibliography, editor's notes and glossary the reader names (each optional)."""
+    from .annotate import Apparatus
+    from .citations import load_bibliography
+    from .config import load_yaml
+    from .glossary import load_glossary
+    from .notes import load_notes
+
+    bibliography, notes, terms = {}, (), ()
+    if reader.bibliography:
+        where = _rel(reader, reader.bibliography)
+        try:
+            data = json.loads(read_text(reader.bibliography))
+        except json.JSONDecodeError as exc:
+            raise ReaderError(f"{where}:{exc.lineno}", f"malformed JSON: {exc.msg}") from None
+        bibliography = load_bibliography(data, where)
+    if reader.editor_notes:
+        notes = load_notes(load_yaml(reader.editor_notes), _rel(reader, reader.editor_notes))
+    if reader.glossary:
+        terms = load_glossary(load_yaml(reader.glossary), _rel(reader, reader.glossary))
+    return Apparatus(
+        bibliography=bibliography, notes=notes, terms=terms,
+        reading_where=_rel(reader, reading.yaml_path) if reading else reader.path.name,
+        notes_where=_rel(reader, reader.editor_notes) if reader.editor_notes else "")
+
+
 def annotate_reading(reader_file: str, reading_id: str) -> None:
-    from .annotate import add_ids
+    from .annotate import annotate
     from .markdown import read_stage
 
     reader = load_reader(reader_file)
+    reading = reader.reading(reading_id)
     doc = read_stage(clean_path(reader, reading_id)[0])
-    annotated, paragraphs = add_ids(reading_id, doc)
+    annotated, paragraphs = annotate(reading, doc, load_apparatus(reader, reading))
     md_out, index_out = annotated_path(reader, reading_id)
     write_atomic(index_out, json.dumps([asdict(p) for p in paragraphs], ensure_ascii=False,
                                        indent=1) + "\n")
     write_atomic(md_out, annotated.text())
+
+
+EDITORIAL_LABELS = {"introduction": "Introduction", "comparison": "Comparison",
+                    "questions": "Questions"}
+
+
+def apparatus_chapters(reader: Reader, docs: dict, editorial: dict[str, str]
+                       ) -> tuple[dict[str, str], dict[str, str]]:
+    """Mark glossary terms in the editorial parts; check coverage; write the chapters.
+
+    Returns the marked editorial parts and the apparatus chapters for the template.
+    """
+    from .citations import bibliography_markdown, check_all_cited, cited_keys
+    from .glossary import check_coverage, collect_uses, glossary_markdown, mark_editorial
+    from .notes import check_readings
+
+    app = load_apparatus(reader)
+    check_readings(app.notes, {r.id for r in reader.readings}, app.notes_where)
+    editorial = {name: mark_editorial(text, app.terms, name, EDITORIAL_LABELS[name])
+                 if name in EDITORIAL_LABELS else text for name, text in editorial.items()}
+    texts = {r.id: "\n\n".join([*docs[r.id].blocks,
+                                  *(docs[r.id].metadata.get("source_note_md") or [])])
+             for r in reader.readings}
+    # Document order: introduction, the essays, comparison, questions.
+    ordered = [editorial.get("introduction", ""), *texts.values(),
+               editorial.get("comparison", ""), editorial.get("questions", "")]
+    chapters = {}
+    if app.terms:
+        labels = {f"{r.id}-p": r.author_surnames for r in reader.readings}
+        uses: dict[str, list[tuple[str, str]]] = {}
+        for text in ordered:
+            for term, anchor, where in collect_uses(text):
+                uses.setdefault(term, []).append((_use_label(where, labels), anchor))
+        check_coverage(app.terms, set(uses), _rel(reader, reader.glossary))
+        chapters["glossary"] = glossary_markdown(app.terms, uses)
+    if app.bibliography:
+        check_all_cited(app.bibliography, set().union(*(cited_keys(t) for t in ordered)),
+                        _rel(reader, reader.bibliography))
+        chapters["bibliography"] = bibliography_markdown()
+    return editorial, chapters
+
+
+def _use_label(where: str, readings: dict[str, str]) -> str:
+    """ "greene-p3" -> "Greene ¶ 3"; "introduction" -> "Introduction"."""
+    for prefix, name in readings.items():
+        if where.startswith(prefix) and where[len(prefix):].isdigit():
+            return f"{name} ¶ {where[len(prefix):]}"
+    return EDITORIAL_LABELS.get(where, where)
 
 
 def assemble_reader(reader_file: str) -> None:
@@ -106,7 +188,9 @@ def assemble_reader(reader_file: str) -> None:
         docs[reading.id] = read_stage(md_path)
         index[reading.id] = load_index(index_path)
     editorial = {name: read_text(path) for name, path in reader.editorial.items()}
-    text = assemble(reader, docs, index, editorial, tool_versions(), paths(reader)["templates"])
+    editorial, chapters = apparatus_chapters(reader, docs, editorial)
+    text = assemble(reader, docs, index, editorial, tool_versions(), paths(reader)["templates"],
+                    chapters)
     write_atomic(paths(reader)["assembled"], text)
 
 

@@ -13,6 +13,8 @@ from pathlib import Path
 from .config import Reader
 from .errors import ReaderError
 
+# The Lua filter that links bibliography entries back to their citations (kept with the code).
+BACKLINKS = Path(__file__).resolve().parent.parent / "filters" / "backlinks.lua"
 # pandoc Markdown, minus what would let a source smuggle in raw TeX or read files.
 MARKDOWN = "markdown-raw_tex-raw_attribute-tex_math_dollars-tex_math_single_backslash"
 
@@ -26,7 +28,9 @@ def common_args(reader: Reader) -> list[str]:
         f"--resource-path={reader.root}",
     ]
     if reader.bibliography is not None:
-        args += ["--citeproc", f"--bibliography={reader.bibliography}", f"--csl={reader.csl}"]
+        # The back-link filter reads citeproc's output, so it must come after --citeproc.
+        args += ["--citeproc", f"--bibliography={reader.bibliography}", f"--csl={reader.csl}",
+                 f"--lua-filter={BACKLINKS}"]
     return args
 
 
