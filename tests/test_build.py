@@ -52,7 +52,7 @@ def pdf_text(path: Path) -> str:
     out = subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True,
                          text=True, check=True).stdout
     # Undo hyphenation at line ends so that sentences can be found whole.
-    return squash(re.sub(r"(\w)-\n(\w)", r"\1\2", out))
+    return squash(re.sub(r"(\w)[-\u2010]\n(\w)", r"\1\2", out))
 
 
 @pytest.fixture(scope="module")
