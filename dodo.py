@@ -12,8 +12,17 @@ from doit import get_var
 from doit.tools import config_changed
 
 from coursepack.build import (
-    annotate_reading, annotated_path, assemble_reader, build_epub, build_pdf, clean_path,
-    clean_reading, paths, pdf_path, reader_or_exit, run_action,
+    annotate_reading,
+    annotated_path,
+    assemble_reader,
+    build_epub,
+    build_pdf,
+    clean_path,
+    clean_reading,
+    paths,
+    pdf_path,
+    reader_or_exit,
+    run_action,
 )
 from coursepack.check import check_reader
 from coursepack.dates import build_epoch, reader_inputs

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tests.conftest import copy_project  # noqa: E402
+from tests.conftest import copy_project
 
 
 def measure(project: Path, *args: str) -> tuple[float, float]:

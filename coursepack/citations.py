@@ -22,7 +22,7 @@ from typing import Any
 
 from .config import Citation
 from .errors import ReaderError, ReaderErrors
-from .insert import Unit, find_in_text, in_text, insert_all
+from .insert import Unit, in_text, insert_all, occurrences
 from .textnorm import to_markdown
 
 # Characters beyond this from the phrase, the sentence end is too far for the citation.
@@ -110,7 +110,7 @@ def place_citations(units: list[Unit], rules: tuple[Citation, ...],
                                       "bibliography; add the work there or fix the key"))
             continue
         needle = to_markdown(rule.phrase)
-        hits = [(i, at) for i, unit in enumerate(units) for at in find_in_text(unit.text, needle)]
+        hits = occurrences(units, needle)
         if len(hits) != 1:
             found = "is not in the text" if not hits else f"occurs {len(hits)} times"
             errors.append(ReaderError(where, f"citation phrase “{rule.phrase[:60]}” "

@@ -114,3 +114,8 @@ class Unit:
     label: str  # how a back-link names it: "Greene ¶ 3", "Introduction"
     text: str
     quoted: bool = False  # a block quotation: a citation goes at its end
+
+
+def occurrences(units: list[Unit], needle: str) -> list[tuple[int, int]]:
+    """(unit index, position) of every occurrence of ``needle`` in the units' text."""
+    return [(i, at) for i, unit in enumerate(units) for at in find_in_text(unit.text, needle)]

@@ -11,7 +11,7 @@ from typing import Any
 
 from .citations import CITATION
 from .errors import ReaderError, ReaderErrors
-from .insert import Unit, find_in_text, insert_all
+from .insert import Unit, insert_all, occurrences
 from .textnorm import to_markdown
 
 LABEL = "Editor’s note:"
@@ -67,7 +67,7 @@ def place_notes(units: list[Unit], notes: tuple[Note, ...], where: str) -> list[
     insertions: list[list[tuple[int, str]]] = [[] for _ in units]
     for note in notes:
         needle = to_markdown(note.after)
-        hits = [(i, at) for i, unit in enumerate(units) for at in find_in_text(unit.text, needle)]
+        hits = occurrences(units, needle)
         if len(hits) != 1:
             found = "is not in" if not hits else f"occurs {len(hits)} times in"
             errors.append(ReaderError(where, f"note '{note.id}': phrase “{note.after[:60]}” "
