@@ -147,3 +147,22 @@ def test_load_reader_collects_errors_as_one_exception(project):
         load_reader(project / "reader.yaml")
     assert "versoin: unknown key; did you mean 'version'?" in str(caught.value)
     assert "version: missing" not in str(caught.value)  # the suggestion says it already
+
+
+def test_a_killed_build_leaves_no_truncated_pdf_and_the_next_build_recovers(project):
+    """Kill doit in the middle of typesetting; the target is absent or whole, never cut short."""
+    import signal
+    import time
+
+    assert build(project, "assemble").returncode == 0
+    target = project / "build" / "putin-security" / "putin-security-a4.pdf"
+    child = subprocess.Popen([sys.executable, "-m", "doit", "pdf:a4"], cwd=project,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    time.sleep(2.5)  # pandoc has run; WeasyPrint is laying out pages
+    child.send_signal(signal.SIGKILL)
+    child.wait(timeout=60)
+    assert not target.exists() or target.read_bytes().rstrip().endswith(b"%%EOF")
+    result = build(project, "pdf:a4")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert target.read_bytes().rstrip().endswith(b"%%EOF")
+    assert not list(target.parent.glob("*.part"))
