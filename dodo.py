@@ -129,7 +129,7 @@ def task_pdf():
             "actions": [(run_action, [build_pdf, READER_FILE, edition.id])],
             "file_dep": [*_render_deps(reader), *fonts, str(reader.path),
                          *(str(templates / t) for t in ("print.html", "edition.css.j2",
-                                                        *PDF_STYLESHEETS)),
+                                                        "print-notes.lua", *PDF_STYLESHEETS)),
                          *code("render_pdf")],
             "targets": [str(p) for p in pdf_path(reader, edition.id)],
             "uptodate": [config_changed({"edition": repr(edition), "epoch": _epoch()})],
@@ -147,7 +147,8 @@ def task_epub():
         "file_dep": [*_render_deps(reader), str(reader.path),
                      *(str(templates / t) for t in ("epub-metadata.xml.j2",
                                                     *EPUB_STYLESHEETS)),
-                     *code("render_epub")],
+                     *sorted(str(f) for f in Path("fonts").glob("*.ttf")),  # the cover's
+                     *code("render_epub", "cover")],
         "targets": [str(p["epub"]), str(p["epub_metadata"])],
         "uptodate": [config_changed({"epoch": _epoch()})],
         "clean": True,

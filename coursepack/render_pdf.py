@@ -3,12 +3,18 @@
 WeasyPrint only logs most problems, so every warning it emits is collected and fails the
 build. Its URL fetcher serves files inside the project and nothing else: no network, no
 file elsewhere on the machine.
+
+Two things pandoc and WeasyPrint do not do alone: notes become real footnotes (a Lua filter
+makes each an inline span that print.css floats to the page foot), and since WeasyPrint has no
+``hyphenate-limit-lines``, paragraphs with more than two hyphenated line ends in a row are laid
+out again with automatic hyphenation off.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,6 +28,9 @@ from .pandoc import common_args, run_pandoc
 
 PDF_VARIANT = "pdf/ua-1"
 STYLESHEETS = ("print.css", "apparatus.css")
+NOTES_FILTER = "print-notes.lua"  # pandoc notes -> WeasyPrint footnotes
+MAX_HYPHENATED_RUN = 2  # consecutive lines ending in a hyphen, at most
+HYPHENATED_END = re.compile(r"\w[-\u2010\u00ad]$")
 
 
 def print_html(reader: Reader, assembled: Path, edition: Edition, templates: Path) -> str:
@@ -30,6 +39,8 @@ def print_html(reader: Reader, assembled: Path, edition: Edition, templates: Pat
         *common_args(reader),
         f"--template={templates / 'print.html'}",
         "--section-divs",
+        "--wrap=none",  # no line breaks inside attributes (they end up in the PDF metadata)
+        f"--lua-filter={templates / NOTES_FILTER}",
         f"--variable=edition:{edition.label}",
         f"--variable=created:{iso_timestamp(build_epoch(reader))}",
     ]
@@ -82,6 +93,39 @@ def _weasyprint_warnings() -> Iterator[list[str]]:
         logger.removeHandler(handler)
 
 
+def _ends_in_hyphen(line) -> bool:
+    texts = [box.text for box in line.descendants() if getattr(box, "text", "").strip()]
+    return bool(texts) and HYPHENATED_END.search(texts[-1].rstrip()) is not None
+
+
+def hyphen_ladders(document) -> list:  # -> [element]
+    """The elements with more than MAX_HYPHENATED_RUN consecutive lines ending in a hyphen.
+
+    WeasyPrint 70 has no ``hyphenate-limit-lines``; this reads its layout instead, so that
+    the caller can turn automatic hyphenation off for just those paragraphs and lay out again.
+    """
+    lines: dict = {}  # element -> [line ends in a hyphen], in reading order, across pages
+
+    def walk(box) -> None:
+        for child in getattr(box, "children", ()):
+            if type(child).__name__ == "LineBox":
+                lines.setdefault(box.element, []).append(_ends_in_hyphen(child))
+            else:
+                walk(child)
+
+    for page in document.pages:
+        walk(page._page_box)
+    found = []
+    for element, ends in lines.items():
+        run = longest = 0
+        for hyphenated in ends:
+            run = run + 1 if hyphenated else 0
+            longest = max(longest, run)
+        if element is not None and longest > MAX_HYPHENATED_RUN:
+            found.append(element)
+    return found
+
+
 def html_to_pdf(html: str, root: Path, stylesheets: list[Path], extra_css: str,
                 refused: list[str] | None = None) -> bytes:
     """Typeset HTML with WeasyPrint into a tagged PDF/UA-1; any WeasyPrint warning is an error."""
@@ -94,8 +138,15 @@ def html_to_pdf(html: str, root: Path, stylesheets: list[Path], extra_css: str,
     with _weasyprint_warnings() as warnings:
         css = [CSS(filename=str(p), url_fetcher=fetcher, font_config=fonts) for p in stylesheets]
         css.append(CSS(string=extra_css, font_config=fonts))
-        document = HTML(string=html, base_url=str(root) + "/", url_fetcher=fetcher).render(
-            stylesheets=css, font_config=fonts)
+        source = HTML(string=html, base_url=str(root) + "/", url_fetcher=fetcher)
+        document = source.render(stylesheets=css, font_config=fonts)
+        for _ in range(3):  # each pass only unhyphenates paragraphs; lines elsewhere stay put
+            ladders = hyphen_ladders(document)
+            if not ladders:
+                break
+            for element in ladders:
+                element.set("style", f"{element.get('style') or ''};hyphens:manual".lstrip(";"))
+            document = source.render(stylesheets=css, font_config=fonts)
         pdf = document.write_pdf(pdf_variant=PDF_VARIANT)
     if warnings:
         raise ReaderError("WeasyPrint", f"{len(warnings)} warning(s), first: {warnings[0]}")

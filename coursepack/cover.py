@@ -1,0 +1,70 @@
+"""A typographic cover for the EPUB, drawn from the reader's metadata with the committed fonts.
+
+A PNG rather than an SVG: an SVG cover's text would be set in whatever font the reading system
+has, while this one is set in Charis SIL everywhere. Pillow writes no timestamp, so the same
+inputs give the same bytes.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from PIL import Image, ImageDraw, ImageFont
+
+from .config import Reader
+
+SIZE = (1600, 2400)  # 2:3, the shape most e-reader stores expect
+MARGIN = 150
+INK = (250, 246, 238)
+GROUND = (32, 44, 66)
+ACCENT = (196, 160, 92)
+FONTS = {"regular": "CharisSIL-Regular.ttf", "italic": "CharisSIL-Italic.ttf",
+         "bold": "CharisSIL-Bold.ttf"}
+
+
+def _wrap(draw: ImageDraw.ImageDraw, text: str, font: ImageFont.FreeTypeFont,
+          width: int) -> list[str]:
+    """Greedy line breaking at spaces to fit ``width`` pixels."""
+    lines: list[str] = []
+    for word in text.split():
+        trial = f"{lines[-1]} {word}" if lines else word
+        if lines and draw.textlength(trial, font=font) <= width:
+            lines[-1] = trial
+        else:
+            lines.append(word)
+    return lines
+
+
+def _block(draw: ImageDraw.ImageDraw, y: int, text: str, font: ImageFont.FreeTypeFont,
+           leading: float, fill: tuple[int, int, int]) -> int:
+    """Draw ``text`` centred and wrapped from ``y``; return the y below it."""
+    step = round(font.size * leading)
+    for line in _wrap(draw, text, font, SIZE[0] - 2 * MARGIN):
+        draw.text((SIZE[0] // 2, y), line, font=font, fill=fill, anchor="mt")
+        y += step
+    return y
+
+
+def cover_png(title: str, subtitle: str, editors: list[str] | tuple[str, ...],
+              fonts: Path, kicker: str = "A course reader") -> bytes:
+    """The cover as PNG bytes: kicker, title, rule, subtitle, and the editors at the foot."""
+    face = {k: (lambda size, f=f: ImageFont.truetype(str(fonts / f), size))
+            for k, f in FONTS.items()}
+    image = Image.new("RGB", SIZE, GROUND)
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((60, 60, SIZE[0] - 61, SIZE[1] - 61), outline=ACCENT, width=4)
+    y = _block(draw, 420, kicker.upper(), face["regular"](56), 1.3, ACCENT)
+    y = _block(draw, y + 120, title, face["bold"](168), 1.15, INK)
+    draw.line((SIZE[0] // 2 - 160, y + 70, SIZE[0] // 2 + 160, y + 70), fill=ACCENT, width=5)
+    if subtitle:
+        _block(draw, y + 170, subtitle, face["italic"](72), 1.35, INK)
+    names = ", ".join(editors)
+    _block(draw, SIZE[1] - 420, f"Edited by {names}", face["regular"](64), 1.3, INK)
+    out = io.BytesIO()
+    image.save(out, format="PNG", optimize=False, compress_level=9)
+    return out.getvalue()
+
+
+def reader_cover(reader: Reader) -> bytes:
+    return cover_png(reader.title, reader.subtitle, reader.editors, reader.root / "fonts")
