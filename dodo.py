@@ -149,7 +149,7 @@ def task_epub():
                                                     *EPUB_STYLESHEETS)),
                      *sorted(str(f) for f in Path("fonts").glob("*.ttf")),  # the cover's
                      *code("render_epub", "cover")],
-        "targets": [str(p["epub"]), str(p["epub_metadata"])],
+        "targets": [str(p["epub"]), str(p["epub_metadata"]), str(p["cover"])],
         "uptodate": [config_changed({"epoch": _epoch()})],
         "clean": True,
     }

@@ -30,6 +30,7 @@ def paths(reader: Reader) -> dict[str, Path]:
         "assembled": out / "reader.md",
         "epub": out / f"{reader.id}.epub",
         "epub_metadata": out / "epub-metadata.xml",
+        "cover": out / "cover.png",
         "templates": reader.root / "templates",
     }
 
@@ -209,4 +210,5 @@ def build_epub(reader_file: str) -> None:
 
     reader = load_reader(reader_file)
     p = paths(reader)
-    render_epub(reader, p["assembled"], p["templates"], p["epub_metadata"], p["epub"])
+    render_epub(reader, p["assembled"], p["templates"], p["epub_metadata"], p["epub"],
+                p["cover"])

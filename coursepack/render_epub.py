@@ -21,7 +21,6 @@ from .fsutil import write_atomic
 from .pandoc import common_args, run_pandoc
 
 STYLESHEETS = ("epub.css", "apparatus.css")
-COVER_NAME = "cover.png"
 PANDOC_A11Y_META = re.compile(r'[ \t]*<meta property="schema:access[^"]*">[^<]*</meta>\n')
 ACCESSIBILITY_SUMMARY = (
     "This publication is text only, with no images apart from a typographic cover that "
@@ -77,21 +76,16 @@ def epub_args(reader: Reader, templates: Path, metadata_xml: Path,
 
 
 def render_epub(reader: Reader, assembled: Path, templates: Path, metadata_out: Path,
-                epub_out: Path, cover: Path | None = None) -> None:
-    """The EPUB task's action: write the package metadata, then the EPUB, atomically.
+                epub_out: Path, cover_out: Path) -> None:
+    """The EPUB task's action: write the package metadata and the typographic cover (drawn
+    from the reader's metadata), then the EPUB, each atomically."""
+    from .cover import reader_cover
 
-    Without a ``cover``, the typographic cover is drawn from the reader's metadata and written
-    beside the EPUB as ``cover.png``.
-    """
     write_atomic(metadata_out, epub_metadata(reader, templates))
-    if cover is None:
-        from .cover import reader_cover
-
-        cover = epub_out.with_name(COVER_NAME)
-        write_atomic(cover, reader_cover(reader))
+    write_atomic(cover_out, reader_cover(reader))
     tmp = epub_out.with_name(f".{epub_out.name}.part")
     try:
-        run_pandoc(assembled, "epub3", epub_args(reader, templates, metadata_out, cover),
+        run_pandoc(assembled, "epub3", epub_args(reader, templates, metadata_out, cover_out),
                    output=tmp, source_date_epoch=build_epoch(reader), sandbox=False)
         write_atomic(epub_out, with_package_meta(tmp.read_bytes(), metadata_out.read_text()))
     finally:
