@@ -7,8 +7,10 @@ builds of the same inputs are byte-identical.
 from __future__ import annotations
 
 import io
+import posixpath
 import re
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -38,28 +40,81 @@ def epub_metadata(reader: Reader, templates: Path) -> str:
         publisher=escape(", ".join(reader.editors)), summary=escape(ACCESSIBILITY_SUMMARY))
 
 
+def rewrite_members(epub: bytes, edit: Callable[[str, bytes], bytes]) -> bytes:
+    """The EPUB with ``edit(name, data)`` applied to every member. Entries keep their order,
+    dates and compression, so ``mimetype`` stays first and stored and builds reproducible."""
+    source = zipfile.ZipFile(io.BytesIO(epub))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        for info in source.infolist():
+            target.writestr(info, edit(info.filename, source.read(info)))
+    return out.getvalue()
+
+
 def with_package_meta(epub: bytes, fragment: str) -> bytes:
     """The EPUB with the fragment's ``<meta>`` elements in its package document.
 
     pandoc keeps only the Dublin Core elements of ``--epub-metadata`` and writes default
     ``schema:`` accessibility properties of its own: those are replaced by the fragment's (with
-    the summary and ``dcterms:conformsTo`` pandoc cannot write). Entries keep their order, dates
-    and compression, so ``mimetype`` stays first and stored and the result stays reproducible.
+    the summary and ``dcterms:conformsTo`` pandoc cannot write).
     """
     metas = [line.strip() for line in fragment.splitlines() if line.strip().startswith("<meta")]
-    source = zipfile.ZipFile(io.BytesIO(epub))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as target:
-        for info in source.infolist():
-            data = source.read(info)
-            if info.filename.endswith(".opf"):
-                opf = PANDOC_A11Y_META.sub("", data.decode("utf-8"))
-                if "</metadata>" not in opf:
-                    raise ReaderError(info.filename, "no </metadata> in pandoc's package document")
-                injected = "".join(f"    {m}\n" for m in metas)
-                data = opf.replace("  </metadata>", f"{injected}  </metadata>", 1).encode("utf-8")
-            target.writestr(info, data)
-    return out.getvalue()
+
+    def edit(name: str, data: bytes) -> bytes:
+        if not name.endswith(".opf"):
+            return data
+        opf = PANDOC_A11Y_META.sub("", data.decode("utf-8"))
+        if "</metadata>" not in opf:
+            raise ReaderError(name, "no </metadata> in pandoc's package document")
+        injected = "".join(f"    {m}\n" for m in metas)
+        return opf.replace("  </metadata>", f"{injected}  </metadata>", 1).encode("utf-8")
+
+    return rewrite_members(epub, edit)
+
+
+# Landmarks pandoc does not write: where reading starts, and the back matter's reference parts.
+EXTRA_LANDMARKS = (("bodymatter", "Start of content"), ("glossary", "Glossary"),
+                   ("bibliography", "Bibliography"))
+
+
+def landmark_targets(epub: bytes) -> list[tuple[str, str, str]]:
+    """(href from the nav document, epub:type, label) of each extra landmark found, in the
+    spine's order: the first body-matter chapter, the glossary, the bibliography."""
+    book = zipfile.ZipFile(io.BytesIO(epub))
+    opf_name = next(n for n in book.namelist() if n.endswith(".opf"))
+    opf = book.read(opf_name).decode("utf-8")
+    hrefs = dict(re.findall(r'<item id="([^"]+)" href="([^"]+)"', opf))
+    spine = [hrefs[i] for i in re.findall(r'<itemref idref="([^"]+)"', opf) if i in hrefs]
+    base = posixpath.dirname(opf_name)
+    found: dict[str, str] = {}
+    for href in spine:
+        text = book.read(posixpath.join(base, href)).decode("utf-8")
+        for kind, _ in EXTRA_LANDMARKS:
+            if kind in found:
+                continue
+            if kind == "bodymatter" and '<body epub:type="bodymatter">' in text:
+                found[kind] = href
+            elif match := re.search(rf'id="([^"]+)"[^>]*epub:type="{kind}"', text):
+                found[kind] = f"{href}#{match.group(1)}"
+    return [(found[k], k, label) for k, label in EXTRA_LANDMARKS if k in found]
+
+
+def with_landmarks(epub: bytes) -> bytes:
+    """The EPUB with landmarks for the start of content, the glossary and the bibliography."""
+    items = "".join(f'    <li>\n      <a href="{href}" epub:type="{kind}">{label}</a>\n'
+                    "    </li>\n" for href, kind, label in landmark_targets(epub))
+
+    def edit(name: str, data: bytes) -> bytes:
+        if not name.endswith("nav.xhtml"):
+            return data
+        nav = data.decode("utf-8")
+        at = nav.find("</ol>", nav.find('epub:type="landmarks"'))
+        if at < 0:
+            raise ReaderError(name, "pandoc wrote no landmarks list to extend")
+        at = nav.rfind("\n", 0, at) + 1  # before the line that closes the list
+        return (nav[:at] + items + nav[at:]).encode("utf-8")
+
+    return rewrite_members(epub, edit)
 
 
 def epub_args(reader: Reader, templates: Path, metadata_xml: Path,
@@ -87,6 +142,7 @@ def render_epub(reader: Reader, assembled: Path, templates: Path, metadata_out: 
     try:
         run_pandoc(assembled, "epub3", epub_args(reader, templates, metadata_out, cover_out),
                    output=tmp, source_date_epoch=build_epoch(reader), sandbox=False)
-        write_atomic(epub_out, with_package_meta(tmp.read_bytes(), metadata_out.read_text()))
+        epub = with_package_meta(tmp.read_bytes(), metadata_out.read_text())
+        write_atomic(epub_out, with_landmarks(epub))
     finally:
         tmp.unlink(missing_ok=True)

@@ -121,3 +121,12 @@ def test_editing_a_template_rerenders_without_recleaning(project):
     executed = ran(doit(project))
     assert {"assemble", "pdf:a4", "pdf:letter", "pdf:large-print", "epub"} <= executed
     assert not any(name.startswith(("clean_text:", "annotate:")) for name in executed)
+
+
+def test_the_epub_has_landmarks_for_reading_and_reference(outputs):
+    with zipfile.ZipFile(outputs["epub"]) as book:
+        nav = book.read("EPUB/nav.xhtml").decode("utf-8")
+    landmarks = nav[nav.index('epub:type="landmarks"'):]
+    for kind in ("cover", "titlepage", "toc", "bodymatter", "glossary", "bibliography"):
+        assert f'epub:type="{kind}"' in landmarks, kind
+    assert 'href="text/ch001.xhtml" epub:type="bodymatter"' in landmarks
