@@ -126,12 +126,27 @@ def hyphen_ladders(document) -> list:  # -> [element]
     return found
 
 
+_FONT_FACE_URL = re.compile(r"@font-face\s*\{[^}]*?url\(\s*[\"']?([^\"')]+)", re.S)
+
+
+def missing_fonts(stylesheets: list[Path]) -> list[tuple[Path, str]]:
+    """(stylesheet, url) of each ``@font-face`` source file that does not exist."""
+    return [(sheet, url) for sheet in stylesheets
+            for url in _FONT_FACE_URL.findall(sheet.read_text(encoding="utf-8"))
+            if not (sheet.parent / url).is_file()]
+
+
 def html_to_pdf(html: str, root: Path, stylesheets: list[Path], extra_css: str,
                 refused: list[str] | None = None) -> bytes:
     """Typeset HTML with WeasyPrint into a tagged PDF/UA-1; any WeasyPrint warning is an error."""
     from weasyprint import CSS, HTML
     from weasyprint.text.fonts import FontConfiguration
 
+    if missing := missing_fonts(stylesheets):
+        sheet, url = missing[0]
+        raise ReaderError(sheet.relative_to(root) if sheet.is_relative_to(root) else sheet,
+                          f"font file {url} not found; restore it from the repository "
+                          "(fonts/) or fix the @font-face rule")
     refused = [] if refused is None else refused
     fetcher = project_fetcher(root, refused)
     fonts = FontConfiguration()

@@ -166,3 +166,10 @@ def test_a_killed_build_leaves_no_truncated_pdf_and_the_next_build_recovers(proj
     assert result.returncode == 0, result.stdout + result.stderr
     assert target.read_bytes().rstrip().endswith(b"%%EOF")
     assert not list(target.parent.glob("*.part"))
+
+
+def test_a_missing_font_file_is_named(project):
+    (project / "fonts" / "CharisSIL-Bold.ttf").unlink()
+    assert_clean_failure(build(project), "templates/print.css: font file "
+                         "../fonts/CharisSIL-Bold.ttf not found")
+    assert not (project / "build" / "putin-security" / "putin-security-a4.pdf").exists()
