@@ -1,16 +1,14 @@
 """The print and EPUB typography, checked on a real build (pandoc, WeasyPrint, pikepdf): no mocks.
 
-The project is copied into a temporary directory and built there once, so the tests never
-touch (or wait for) the build/ directory people work in.
+The project is copied into a temporary directory and built there once per session (the
+``built_project`` fixture of conftest.py), so the tests never touch the build/ people work in.
 """
 
 from __future__ import annotations
 
 import html
 import re
-import shutil
 import subprocess
-import sys
 import zipfile
 from collections import Counter
 from math import sqrt
@@ -24,8 +22,6 @@ from coursepack.cover import reader_cover
 from coursepack.render_pdf import MAX_HYPHENATED_RUN
 
 REPO = Path(__file__).resolve().parent.parent
-COPIED = ("reader.yaml", "dodo.py", "sources", "templates", "styles", "fonts", "coursepack",
-          "filters")
 READER = load_reader(REPO / "reader.yaml")
 EDITIONS = {e.id: e for e in READER.editions}
 CHAPTER = re.compile(r'<section id="([^"]+)" class="level1[^"]*"[^>]*>\s*<h1[^>]*>(.*?)</h1>',
@@ -33,19 +29,9 @@ CHAPTER = re.compile(r'<section id="([^"]+)" class="level1[^"]*"[^>]*>\s*<h1[^>]
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory) -> Path:
-    """The reader built from a copy of the project; returns its output directory."""
-    root = tmp_path_factory.mktemp("project")
-    for name in COPIED:
-        source = REPO / name
-        if source.is_dir():
-            shutil.copytree(source, root / name, ignore=shutil.ignore_patterns("__pycache__"))
-        elif source.exists():
-            shutil.copy2(source, root / name)
-    run = subprocess.run([sys.executable, "-m", "doit", "-n", "2", "pdf", "epub"], cwd=root,
-                         capture_output=True, text=True, timeout=600)
-    assert run.returncode == 0, run.stdout + run.stderr
-    return root / "build" / READER.id
+def built(built_project: Path) -> Path:
+    """The reader built once per session from a copy of the project (tests/conftest.py)."""
+    return built_project / "build" / READER.id
 
 
 def pdf_file(out: Path, edition: str) -> Path:
