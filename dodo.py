@@ -11,12 +11,14 @@ from pathlib import Path
 from doit import get_var
 from doit.tools import config_changed
 
+from coursepack.assets import EPUB_TEMPLATES, PDF_TEMPLATES
 from coursepack.build import (
     annotate_reading,
     annotated_path,
     assemble_reader,
     build_epub,
     build_pdf,
+    check_artifacts,
     clean_path,
     clean_reading,
     paths,
@@ -24,12 +26,9 @@ from coursepack.build import (
     reader_or_exit,
     run_action,
 )
-from coursepack.check import check_reader
 from coursepack.dates import build_epoch, reader_inputs
 from coursepack.dist import dist_targets, git_unchanged, make_dist
 from coursepack.errors import ReaderError
-from coursepack.render_epub import STYLESHEETS as EPUB_STYLESHEETS
-from coursepack.render_pdf import STYLESHEETS as PDF_STYLESHEETS
 
 DOIT_CONFIG = {"default_tasks": ["pdf", "epub"], "verbosity": 1}
 READER_FILE = get_var("reader", "reader.yaml")
@@ -38,7 +37,8 @@ PKG = Path("coursepack")
 
 def code(*modules: str) -> list[str]:
     """The package modules a stage runs: editing them re-runs the stage."""
-    return [str(PKG / f"{m}.py") for m in ("config", "errors", "fsutil", "build", *modules)]
+    return [str(PKG / f"{m}.py")
+            for m in ("config", "errors", "fsutil", "build", "assets", *modules)]
 
 
 def _reader():
@@ -128,8 +128,7 @@ def task_pdf():
             "doc": f"{edition.label} PDF",
             "actions": [(run_action, [build_pdf, READER_FILE, edition.id])],
             "file_dep": [*_render_deps(reader), *fonts, str(reader.path),
-                         *(str(templates / t) for t in ("print.html", "edition.css.j2",
-                                                        "print-notes.lua", *PDF_STYLESHEETS)),
+                         *(str(templates / t) for t in PDF_TEMPLATES),
                          *code("render_pdf")],
             "targets": [str(p) for p in pdf_path(reader, edition.id)],
             "uptodate": [config_changed({"edition": repr(edition), "epoch": _epoch()})],
@@ -145,8 +144,7 @@ def task_epub():
     return {
         "actions": [(run_action, [build_epub, READER_FILE])],
         "file_dep": [*_render_deps(reader), str(reader.path),
-                     *(str(templates / t) for t in ("epub-metadata.xml.j2",
-                                                    *EPUB_STYLESHEETS)),
+                     *(str(templates / t) for t in EPUB_TEMPLATES),
                      *sorted(str(f) for f in Path("fonts").glob("*.ttf")),  # the cover's
                      *code("render_epub", "cover")],
         "targets": [str(p["epub"]), str(p["epub_metadata"]), str(p["cover"])],
@@ -174,7 +172,7 @@ def task_check():
     artifacts = [str(paths(reader)["epub"]),
                  *(str(pdf_path(reader, e.id)[1]) for e in reader.editions)]
     return {
-        "actions": [(run_action, [check_reader, READER_FILE])],
+        "actions": [(run_action, [check_artifacts, READER_FILE])],
         "file_dep": [*artifacts, *code("check")],
         "verbosity": 2,
     }

@@ -212,3 +212,9 @@ def build_epub(reader_file: str) -> None:
     p = paths(reader)
     render_epub(reader, p["assembled"], p["templates"], p["epub_metadata"], p["epub"],
                 p["cover"])
+
+
+def check_artifacts(reader_file: str) -> None:
+    from .check import check_reader
+
+    check_reader(reader_file)

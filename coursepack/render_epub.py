@@ -16,13 +16,13 @@ from xml.sax.saxutils import escape
 
 import jinja2
 
+from .assets import EPUB_STYLESHEETS
 from .config import Reader
 from .dates import build_epoch
 from .errors import ReaderError
 from .fsutil import write_atomic
 from .pandoc import common_args, run_pandoc
 
-STYLESHEETS = ("epub.css", "apparatus.css")
 PANDOC_A11Y_META = re.compile(r'[ \t]*<meta property="schema:access[^"]*">[^<]*</meta>\n')
 ACCESSIBILITY_SUMMARY = (
     "This publication is text only, with no images apart from a typographic cover that "
@@ -121,7 +121,7 @@ def epub_args(reader: Reader, templates: Path, metadata_xml: Path,
               cover: Path | None = None) -> list[str]:
     args = [
         *common_args(reader),
-        *(f"--css={templates / name}" for name in STYLESHEETS),
+        *(f"--css={templates / name}" for name in EPUB_STYLESHEETS),
         f"--epub-metadata={metadata_xml}",
         "--split-level=1",
     ]

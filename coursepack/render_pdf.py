@@ -20,6 +20,7 @@ from pathlib import Path
 
 import jinja2
 
+from .assets import PDF_STYLESHEETS
 from .config import Edition, Reader
 from .dates import build_epoch, iso_timestamp
 from .errors import ReaderError
@@ -27,7 +28,6 @@ from .fsutil import write_atomic
 from .pandoc import common_args, run_pandoc
 
 PDF_VARIANT = "pdf/ua-1"
-STYLESHEETS = ("print.css", "apparatus.css")
 NOTES_FILTER = "print-notes.lua"  # pandoc notes -> WeasyPrint footnotes
 MAX_HYPHENATED_RUN = 2  # consecutive lines ending in a hyphen, at most
 HYPHENATED_END = re.compile(r"\w[-\u2010\u00ad]$")
@@ -173,6 +173,6 @@ def render_pdf(reader: Reader, edition: Edition, assembled: Path, templates: Pat
     """The PDF task's action: write the print HTML (for inspection) and the PDF, atomically."""
     html = print_html(reader, assembled, edition, templates)
     write_atomic(html_out, html)
-    pdf = html_to_pdf(html, reader.root, [templates / f for f in STYLESHEETS],
+    pdf = html_to_pdf(html, reader.root, [templates / f for f in PDF_STYLESHEETS],
                       edition_css(edition, templates))
     write_atomic(pdf_out, pdf)
