@@ -66,6 +66,18 @@ def resolve_passages(text: str, index: dict[str, list[Paragraph]], where: str) -
     return _PASSAGE.sub(link, text)
 
 
+# English month names, fixed (not the machine's locale), so every build prints the same.
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+          "September", "October", "November", "December")
+
+
+def display_date(iso: str) -> str:
+    """An ISO date as precise as it is known, for readers: 2022-07-29 -> 29 July 2022."""
+    parts = [int(p) for p in iso.split("-")]
+    month = MONTHS[parts[1] - 1] if len(parts) > 1 else ""
+    return " ".join(str(p) for p in (parts[2] if len(parts) > 2 else "", month, parts[0]) if p)
+
+
 def prefix_heading_ids(text: str, part: str) -> str:
     """Give editorial headings explicit ids prefixed by their part, unique in the document."""
     seen: dict[str, int] = {}
@@ -95,7 +107,7 @@ def essay_context(reading: Reading, doc: StageDoc) -> Essay:
     if reading.repost:
         r = reading.repost
         source += (f" The text here was taken from the repost on *{md(r.title)}*"
-                   f"{', ' + r.date if r.date else ''}, <{r.url}>.")
+                   f"{', ' + display_date(r.date) if r.date else ''}, <{r.url}>.")
     return Essay(
         id=reading.id, heading=heading,
         permissions_heading=f"## {md(title)} {{#permissions-{reading.id}}}",

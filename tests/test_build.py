@@ -130,3 +130,7 @@ def test_the_epub_has_landmarks_for_reading_and_reference(outputs):
     for kind in ("cover", "titlepage", "toc", "bodymatter", "glossary", "bibliography"):
         assert f'epub:type="{kind}"' in landmarks, kind
     assert 'href="text/ch001.xhtml" epub:type="bodymatter"' in landmarks
+
+
+def test_source_notes_give_dates_as_people_write_them(texts):
+    assert "taken from the repost on Ukraine Today, 29 July 2022" in texts["epub"]
