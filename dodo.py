@@ -4,7 +4,6 @@ This file only declares tasks; the work is done by the `coursepack` package. The
 is `reader.yaml` unless given as `doit reader=path/to/reader.yaml`.
 """
 
-import sys
 from functools import cache
 from pathlib import Path
 
@@ -21,14 +20,14 @@ from coursepack.build import (
     check_artifacts,
     clean_path,
     clean_reading,
+    or_exit,
     paths,
     pdf_path,
-    reader_or_exit,
     run_action,
 )
+from coursepack.config import load_reader
 from coursepack.dates import build_epoch, reader_inputs
 from coursepack.dist import dist_targets, git_unchanged, make_dist
-from coursepack.errors import ReaderError
 
 DOIT_CONFIG = {"default_tasks": ["pdf", "epub"], "verbosity": 1}
 READER_FILE = get_var("reader", "reader.yaml")
@@ -42,16 +41,13 @@ def code(*modules: str) -> list[str]:
 
 
 def _reader():
-    return reader_or_exit(READER_FILE)
+    return or_exit(load_reader, READER_FILE)
 
 
 @cache
 def _epoch() -> int:
     """SOURCE_DATE_EPOCH (coursepack.dates): when it changes, the artifacts are rendered again."""
-    try:
-        return build_epoch(_reader())
-    except ReaderError as exc:
-        sys.exit(f"error: {exc}")
+    return or_exit(build_epoch, _reader())
 
 
 APPARATUS_CODE = ("insert", "citations", "notes", "glossary")

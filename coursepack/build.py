@@ -11,6 +11,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
+from typing import TypeVar
 
 from doit.exceptions import TaskFailed
 
@@ -19,6 +20,7 @@ from .errors import ReaderError
 from .fsutil import read_text, write_atomic
 
 PACKAGE = Path(__file__).resolve().parent
+T = TypeVar("T")
 
 
 def paths(reader: Reader) -> dict[str, Path]:
@@ -60,10 +62,10 @@ def run_action(function: Callable[..., None], *args: object) -> TaskFailed | Non
     return None
 
 
-def reader_or_exit(reader_file: str) -> Reader:
-    """Load the reader for doit's task list; a configuration error ends the run in one report."""
+def or_exit(function: Callable[..., T], *args: object) -> T:
+    """For doit's task list: a user's mistake ends the run with one line, not a traceback."""
     try:
-        return load_reader(reader_file)
+        return function(*args)
     except ReaderError as exc:
         print(f"error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None

@@ -51,22 +51,22 @@ def _matches(rule: Rule, keyed: str, value: str | None = None) -> bool:
     return re.search(rule.pattern or "", keyed) is not None
 
 
-def _find(rule: Rule, keyed: dict[int, str], where: str, value: str | None = None) -> list[int]:
+def _find(rule: Rule, keyed: dict[int, str], value: str | None = None) -> list[int]:
     return [n for n, text in keyed.items() if text and _matches(rule, text, value)]
 
 
-def claim_lines(rule: Rule, keyed: dict[int, str], all_lines: int, where: str) -> Claim:
+def claim_lines(rule: Rule, keyed: dict[int, str], where: str) -> Claim:
     """Select the lines a rule takes among the still unclaimed ``keyed`` lines."""
     if rule.start is not None:
-        starts = _find(rule, keyed, where, rule.start)
-        ends = _find(rule, keyed, where, rule.end)
+        starts = _find(rule, keyed, rule.start)
+        ends = _find(rule, keyed, rule.end)
         for marker, found in (("from", starts), ("to", ends)):
             _check_once(rule, found, where, f"its '{marker}' marker")
         if ends[0] < starts[0]:
             raise ReaderError(where, f"rule '{rule.name}': the 'to' marker (line {ends[0]}) "
                               f"comes before the 'from' marker (line {starts[0]}); swap them")
         return Claim(rule, tuple(n for n in range(starts[0], ends[0] + 1) if n in keyed))
-    found = _find(rule, keyed, where)
+    found = _find(rule, keyed)
     if rule.count is not None:
         if len(found) != rule.count:
             raise ReaderError(where, f"rule '{rule.name}' should match {rule.count} line(s) "
@@ -143,7 +143,7 @@ def clean_text(reading: Reading, raw: str) -> Cleaned:
     audit = [f"# Cleaning audit: {reading.id} ({reading.raw_path.name}, {len(lines)} lines)",
              "", "## Rules, in order", ""]
     for rule in reading.rules:
-        claim = claim_lines(rule, unclaimed, len(lines), where)
+        claim = claim_lines(rule, unclaimed, where)
         for n in claim.lines:
             claims[n] = claim
             unclaimed.pop(n)

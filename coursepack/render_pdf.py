@@ -20,7 +20,7 @@ from pathlib import Path
 
 import jinja2
 
-from .assets import PDF_STYLESHEETS
+from .assets import PDF_NOTES_FILTER, PDF_STYLESHEETS
 from .config import Edition, Reader
 from .dates import build_epoch, iso_timestamp
 from .errors import ReaderError
@@ -28,7 +28,6 @@ from .fsutil import write_atomic
 from .pandoc import common_args, run_pandoc
 
 PDF_VARIANT = "pdf/ua-1"
-NOTES_FILTER = "print-notes.lua"  # pandoc notes -> WeasyPrint footnotes
 MAX_HYPHENATED_RUN = 2  # consecutive lines ending in a hyphen, at most
 HYPHENATED_END = re.compile(r"\w[-\u2010\u00ad]$")
 
@@ -40,7 +39,7 @@ def print_html(reader: Reader, assembled: Path, edition: Edition, templates: Pat
         f"--template={templates / 'print.html'}",
         "--section-divs",
         "--wrap=none",  # no line breaks inside attributes (they end up in the PDF metadata)
-        f"--lua-filter={templates / NOTES_FILTER}",
+        f"--lua-filter={templates / PDF_NOTES_FILTER}",
         f"--variable=edition:{edition.label}",
         f"--variable=created:{iso_timestamp(build_epoch(reader))}",
     ]
