@@ -28,8 +28,9 @@ from coursepack.build import (
 from coursepack.config import load_reader
 from coursepack.dates import build_epoch, reader_inputs
 from coursepack.dist import dist_targets, git_unchanged, make_dist
+from coursepack.report import BuildSummary
 
-DOIT_CONFIG = {"default_tasks": ["pdf", "epub"], "verbosity": 1}
+DOIT_CONFIG = {"default_tasks": ["pdf", "epub"], "verbosity": 1, "reporter": BuildSummary}
 READER_FILE = get_var("reader", "reader.yaml")
 PKG = Path("coursepack")
 

@@ -38,6 +38,8 @@ from coursepack.glossary import (
 from coursepack.insert import Unit, find_in_text, markup_ranges
 from coursepack.notes import Note, load_notes, place_notes
 
+from .pdftext import pages_text
+
 REPO = Path(__file__).resolve().parent.parent
 BIB = {"charap": {"id": "charap", "author": [{"family": "Charap"}, {"family": "Shapiro"}]},
        "un": {"id": "un", "author": [{"literal": "United Nations"}]},
@@ -329,9 +331,8 @@ def test_pdf_back_references_print_the_page_of_their_target(built_project: Path)
         dests = {str(k): page_of[v[0].objgen]
                  for k, v in pikepdf.NameTree(pdf.Root.Names.Dests).items()}
         n = len(pdf.pages)
-    pages = [subprocess.run(["pdftotext", "-f", str(i), "-l", str(i), str(pdf_path), "-"],
-                            capture_output=True, text=True, check=True).stdout
-             for i in range(1, n + 1)]
+    pages = pages_text(pdf_path)
+    assert len(pages) == n
     folio = {i + 1: next((int(line) for line in reversed(t.splitlines())
                           if line.strip().isdigit()), i + 1) for i, t in enumerate(pages)}
     printed = re.findall(LABEL + r" \(p\.\s?(\d+)\)", " ".join(" ".join(pages).split()))
