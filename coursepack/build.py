@@ -199,6 +199,9 @@ def assemble_reader(reader_file: str) -> None:
 
 def build_pdf(reader_file: str, edition_id: str) -> None:
     from .render_pdf import render_pdf
+    from .syslibs import require_weasyprint
+
+    require_weasyprint()
 
     reader = load_reader(reader_file)
     edition = next(e for e in reader.editions if e.id == edition_id)
