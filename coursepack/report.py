@@ -138,8 +138,10 @@ class BuildSummary(ConsoleReporter):
         self.up_to_date = 0
         self.ran = 0
 
-    def execute_task(self, task) -> None:
-        super().execute_task(task)
+    def get_status(self, task) -> None:
+        # Called in the main process before the task is dispatched (also with -n 2): the
+        # targets' times before it can write anything.
+        super().get_status(task)
         self.before[task.name] = {t: mtime(t) for t in task.targets}
 
     def add_success(self, task) -> None:

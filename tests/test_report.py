@@ -64,6 +64,7 @@ def test_a_failed_task_is_named_with_what_became_of_each_target(tmp_path):
     out = io.StringIO()
     reporter = BuildSummary(out, {})
     failing = task("pdf:a4", [html, pdf, fresh])
+    reporter.get_status(failing)
     reporter.execute_task(failing)
     html.write_text("typeset from this")  # the task's first step succeeded, not its second
     os.utime(html, ns=(old + 10**9, old + 10**9))
@@ -86,6 +87,7 @@ def test_a_successful_run_counts_only_artifacts(tmp_path):
     out = io.StringIO()
     reporter = BuildSummary(out, {})
     done = task("pdf:a4", [html, pdf])
+    reporter.get_status(done)
     reporter.execute_task(done)
     reporter.add_success(done)
     reporter.complete_run()
