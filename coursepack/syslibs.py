@@ -37,8 +37,8 @@ def install_hint(command: str = "build") -> str:
         packages = " ".join(debian_packages(command))
     except OSError:
         packages = f"(the packages for {command} in tools/system-packages.txt)"
-    return (f"install them with: sudo apt-get install --no-install-recommends {packages} "
-            f"(./run {command} does this by itself)")
+    return (f"install the packages it needs with: sudo apt-get install --no-install-recommends "
+            f"{packages} (./run {command} does this by itself)")
 
 
 def require_weasyprint() -> None:
