@@ -132,15 +132,13 @@ def annotate_reading(reader_file: str, reading_id: str) -> None:
     write_atomic(md_out, annotated.text())
 
 
-EDITORIAL_LABELS = {"introduction": "Introduction", "comparison": "Comparison",
-                    "questions": "Questions"}
-
-
-def apparatus_chapters(reader: Reader, docs: dict, editorial: dict[str, str]
+def apparatus_chapters(reader: Reader, docs: dict, texts: dict[str, str]
                        ) -> tuple[dict[str, str], dict[str, str]]:
-    """Mark glossary terms in the editorial parts; check coverage; write the chapters.
+    """Mark glossary terms in the editors' parts; check coverage; write the chapters.
 
-    Returns the marked editorial parts and the apparatus chapters for the template.
+    ``texts``: the Markdown of each part's file, by part id. Terms are marked in the parts
+    that are the editors' own chapters (``{title, file}``), not in a generated part's file
+    (the colophon's). Returns the marked texts and the glossary and bibliography chapters.
     """
     from .citations import bibliography_markdown, check_all_cited, cited_keys
     from .glossary import check_coverage, collect_uses, glossary_markdown, mark_editorial
@@ -148,36 +146,43 @@ def apparatus_chapters(reader: Reader, docs: dict, editorial: dict[str, str]
 
     app = load_apparatus(reader)
     check_readings(app.notes, {r.id for r in reader.readings}, app.notes_where)
-    editorial = {name: mark_editorial(text, app.terms, name, EDITORIAL_LABELS[name])
-                 if name in EDITORIAL_LABELS else text for name, text in editorial.items()}
-    texts = {r.id: "\n\n".join([*docs[r.id].blocks,
-                                  *(docs[r.id].metadata.get("source_note_md") or [])])
-             for r in reader.readings}
-    # Document order: introduction, the essays, comparison, questions.
-    ordered = [editorial.get("introduction", ""), *texts.values(),
-               editorial.get("comparison", ""), editorial.get("questions", "")]
+    editorial = {p.id: p for p in reader.parts if p.file is not None and not p.generated}
+    texts = {name: mark_editorial(text, app.terms, name, editorial[name].title)
+             if name in editorial else text for name, text in texts.items()}
+    readings = {r.id: "\n\n".join([*docs[r.id].blocks,
+                                    *(docs[r.id].metadata.get("source_note_md") or [])])
+                for r in reader.readings}
+    # Document order: the front matter, the readings, the back matter.
+    ordered = [*(texts[p.id] for p in reader.front_matter if p.id in texts),
+               *readings.values(),
+               *(texts[p.id] for p in reader.back_matter if p.id in texts)]
     chapters = {}
-    if app.terms:
-        labels = {f"{r.id}-p": r.author_surnames for r in reader.readings}
+    if reader.glossary:
+        labels = {r.id: r.author_surnames for r in reader.readings}
+        parts = {p.id: p.short_title for p in editorial.values()}
         uses: dict[str, list[tuple[str, str]]] = {}
         for text in ordered:
             for term, anchor, where in collect_uses(text):
-                uses.setdefault(term, []).append((_use_label(where, labels), anchor))
+                uses.setdefault(term, []).append((_use_label(where, labels, parts), anchor))
         check_coverage(app.terms, set(uses), _rel(reader, reader.glossary))
         chapters["glossary"] = glossary_markdown(app.terms, uses)
-    if app.bibliography:
+    if reader.bibliography:
         check_all_cited(app.bibliography, set().union(*(cited_keys(t) for t in ordered)),
                         _rel(reader, reader.bibliography))
         chapters["bibliography"] = bibliography_markdown()
-    return editorial, chapters
+    return texts, chapters
 
 
-def _use_label(where: str, readings: dict[str, str]) -> str:
-    """ "greene-p3" -> "Greene ¶ 3"; "introduction" -> "Introduction"."""
-    for prefix, name in readings.items():
-        if where.startswith(prefix) and where[len(prefix):].isdigit():
-            return f"{name} ¶ {where[len(prefix):]}"
-    return EDITORIAL_LABELS.get(where, where)
+def _use_label(where: str, readings: dict[str, str], parts: dict[str, str]) -> str:
+    """Where a glossary term is used, for its back-link: "greene-p3" -> "Greene ¶ 3"; a part's
+    id -> its short title ("comparison" -> "Comparison")."""
+    if where in parts:
+        return parts[where]
+    for reading_id, name in readings.items():
+        number = where.removeprefix(f"{reading_id}-p")
+        if number != where and number.isdigit():
+            return f"{name} ¶ {number}"
+    return where
 
 
 def assemble_reader(reader_file: str) -> None:
@@ -190,9 +195,9 @@ def assemble_reader(reader_file: str) -> None:
         md_path, index_path = annotated_path(reader, reading.id)
         docs[reading.id] = read_stage(md_path)
         index[reading.id] = load_index(index_path)
-    editorial = {name: read_text(path) for name, path in reader.editorial.items()}
-    editorial, chapters = apparatus_chapters(reader, docs, editorial)
-    text = assemble(reader, docs, index, editorial, tool_versions(), paths(reader)["templates"],
+    texts = {part.id: read_text(part.file) for part in reader.parts if part.file is not None}
+    texts, chapters = apparatus_chapters(reader, docs, texts)
+    text = assemble(reader, docs, index, texts, tool_versions(), paths(reader)["templates"],
                     chapters)
     write_atomic(paths(reader)["assembled"], text)
 
