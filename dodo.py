@@ -36,8 +36,11 @@ PKG = Path("coursepack")
 
 def code(*modules: str) -> list[str]:
     """The package modules a stage runs: editing them re-runs the stage."""
-    return [str(PKG / f"{m}.py")
-            for m in ("config", "errors", "fsutil", "build", "assets", *modules)]
+    files = []
+    for m in ("config", "errors", "fsutil", "build", "assets", *modules):
+        package = PKG / m  # a stage split into a package: every module of it
+        files += sorted(map(str, package.glob("*.py"))) if package.is_dir() else [f"{package}.py"]
+    return files
 
 
 def _reader():
