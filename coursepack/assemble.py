@@ -21,7 +21,7 @@ import yaml
 
 from .annotate import Paragraph, slugify
 from .config import Part, Reader, Reading
-from .errors import ReaderError
+from .errors import ReaderError, working_on
 from .markdown import StageDoc
 from .textnorm import escape_markdown, normalise
 
@@ -209,8 +209,11 @@ def chapters(reader: Reader, docs: dict[str, StageDoc], index: dict[str, list[Pa
     def part_chapter(part: Part) -> Chapter | None:
         if part.generated == "contents":
             return None
-        body = editorial_text(texts[part.id], part, index, _rel(part.file, reader.root)) \
-            if part.file else ""
+        body = ""
+        if part.file:
+            where = _rel(part.file, reader.root)
+            with working_on(where):
+                body = editorial_text(texts[part.id], part, index, where)
         kind = part.generated or "editorial"
         if kind in ("glossary", "bibliography"):
             body = apparatus[kind]
