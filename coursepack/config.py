@@ -191,6 +191,23 @@ class Reader:
         return self.root / self.build_dir / self.id
 
 
+# English month names, fixed (not the machine's locale), so every build prints the same.
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+          "September", "October", "November", "December")
+_ISO_DATE = re.compile(r"(\d{4})(?:-(0[1-9]|1[0-2])(?:-(0[1-9]|[12]\d|3[01]))?)?")
+
+
+def display_date(date: str) -> str:
+    """A date as precise as it is known, for readers: 2022-07-29 -> 29 July 2022, 2022-12 ->
+    December 2022. Anything not an ISO date ("c. 500 BC") is shown as written."""
+    match = _ISO_DATE.fullmatch(date.strip())
+    if not match:
+        return date
+    year, month, day = match.groups()
+    return " ".join(p for p in (str(int(day)) if day else "",
+                                MONTHS[int(month) - 1] if month else "", year) if p)
+
+
 # --- YAML loading -------------------------------------------------------------------------
 
 
@@ -240,7 +257,8 @@ class _Collector:
         for key in required:
             if key in suggested:
                 continue  # the misspelling above already says so
-            if key not in data or data[key] in (None, ""):
+            value = data.get(key)
+            if value is None or (isinstance(value, str) and not value.strip()):
                 self.add(_join(where, key), "missing; add it")
         for key, kind in known.items():
             value = data.get(key)
@@ -266,6 +284,11 @@ class _Collector:
                      f"are relative to {relative_to}); check the path")
             return None
         return resolved
+
+
+def _list(value: Any) -> list:
+    """A list-valued key's items; a value of another type (already reported) gives none."""
+    return value if isinstance(value, list) else []
 
 
 def _join(where: str, key: str) -> str:
@@ -352,7 +375,7 @@ def load_reading(path: Path, root: Path) -> tuple[Reading | None, list[ReaderErr
     data = load_yaml(path)
     d = c.mapping(data, "", _READING_REQUIRED, _READING_OPTIONAL)
     raw = c.path_in_project(d.get("raw"), "raw", root, path.parent)
-    rules = tuple(r for i, item in enumerate(d.get("rules") or [])
+    rules = tuple(r for i, item in enumerate(_list(d.get("rules")))
                   if (r := _rule(c, item, f"rules[{i}]")) is not None)
     names = [r.name for r in rules]
     for name in sorted({n for n in names if names.count(n) > 1}):
@@ -360,7 +383,7 @@ def load_reading(path: Path, root: Path) -> tuple[Reading | None, list[ReaderErr
     if d.get("id") and not re.fullmatch(r"[a-z][a-z0-9-]*", str(d["id"])):
         c.add("id", "use lowercase letters, digits and hyphens, starting with a letter")
     citations = []
-    for i, item in enumerate(d.get("citations") or []):
+    for i, item in enumerate(_list(d.get("citations"))):
         cd = c.mapping(item, f"citations[{i}]", {"phrase": str, "key": str}, {"locator": str})
         if cd:
             citations.append(Citation(cd.get("phrase", ""), cd.get("key", ""),
@@ -370,15 +393,16 @@ def load_reading(path: Path, root: Path) -> tuple[Reading | None, list[ReaderErr
         rd = c.mapping(d["repost"], "repost", {"title": str, "url": str}, {"date": (str, int)})
         if rd:
             repost = Repost(rd.get("title", ""), rd.get("url", ""), str(rd.get("date", "")))
-    authors = tuple(str(a) for a in d.get("authors") or [])
+    authors = tuple(str(a) for a in _list(d.get("authors")))
     if c.errors or raw is None:
         return None, c.errors
     title = d["title"]
     return Reading(
         id=d["id"], yaml_path=path, raw_path=raw, title=title,
         short_title=d.get("short_title") or title, dek=d.get("dek", ""), authors=authors,
-        venue=d["venue"], date=str(d["date"]), date_display=d.get("date_display") or
-        str(d["date"]), url=d["url"], permissions=d["permissions"].strip(), rules=rules,
+        venue=d["venue"], date=str(d["date"]),
+        date_display=d.get("date_display") or display_date(str(d["date"])),
+        url=d["url"], permissions=d["permissions"].strip(), rules=rules,
         citations=tuple(citations), repost=repost, key=d.get("key", ""),
     ), []
 
@@ -524,7 +548,8 @@ def _reader_date(c: _Collector, value: Any) -> str:
 
 def _editions(c: _Collector, d: dict[str, Any]) -> list[Edition]:
     """The PDF editions; without ``editions`` the reader gets one A4 edition."""
-    items = d.get("editions", [DEFAULT_EDITION])
+    items = d.get("editions")
+    items = [DEFAULT_EDITION] if items is None else items  # left out, or left empty
     if isinstance(items, list) and not items:
         c.add("editions", "empty; list at least one edition, or leave the key out for one A4 "
               "edition")
@@ -557,12 +582,18 @@ def load_reader(path: str | Path = "reader.yaml") -> Reader:
     root = project_root(path)
     base = path.parent
     c = _Collector(_relpath(path, root))
-    d = c.mapping(load_yaml(path), "", _READER_REQUIRED, _READER_OPTIONAL)
+    data = load_yaml(path)
+    if isinstance(data, dict) and "editorial" in data:
+        data = {k: v for k, v in data.items() if k != "editorial"}
+        c.add("editorial", "this mapping is gone: list the parts under front_matter and "
+              "back_matter instead, e.g. '- {title: Introduction, file: intro.md}' "
+              "(README.md, \"The reader file\")")
+    d = c.mapping(data, "", _READER_REQUIRED, _READER_OPTIONAL)
     errors: list[ReaderError] = []
     readings: list[Reading] = []
     if isinstance(d.get("readings"), list) and not d["readings"]:
         c.add("readings", "empty; list the YAML file of at least one reading")
-    for i, item in enumerate(d.get("readings") or []):
+    for i, item in enumerate(_list(d.get("readings"))):
         reading_path = c.path_in_project(item, f"readings[{i}]", root, base)
         if reading_path is None:
             if not isinstance(item, str) or not item:
@@ -579,7 +610,7 @@ def load_reader(path: str | Path = "reader.yaml") -> Reader:
     ids = [r.id for r in readings]
     for dup in sorted({i for i in ids if ids.count(i) > 1}):
         c.add("readings", f"two readings have the id '{dup}'; ids must be unique")
-    front, back = ([p for i, item in enumerate(d.get(key) or [])
+    front, back = ([p for i, item in enumerate(_list(d.get(key)))
                     if (p := _part(c, item, f"{key}[{i}]", root, base, i + 1)) is not None]
                    for key in ("front_matter", "back_matter"))
     _check_parts(c, front, back, ids, d)
@@ -613,7 +644,7 @@ def load_reader(path: str | Path = "reader.yaml") -> Reader:
         editors=tuple(e.strip() for e in editors), language=d["language"],
         identifier=identifier, date=date, version=str(d.get("version") or DEFAULT_VERSION),
         description=(d.get("description") or "").strip(),
-        keywords=tuple(str(k) for k in d.get("keywords") or []),
+        keywords=tuple(str(k) for k in _list(d.get("keywords"))),
         rights=(d.get("rights") or "").strip(),
         readings=tuple(readings), front_matter=tuple(front), back_matter=tuple(back),
         editions=tuple(editions),
