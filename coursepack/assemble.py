@@ -107,7 +107,7 @@ def prefix_heading_ids(text: str, part: str) -> str:
 
     def add_id(match: re.Match[str]) -> str:
         hashes, title = match.groups()
-        slug = f"{part}-{slugify(title)}"
+        slug = f"{part}-{slugify(title) or 'section'}"
         seen[slug] = seen.get(slug, 0) + 1
         suffix = f"-{seen[slug]}" if seen[slug] > 1 else ""
         return f"{hashes} {title} {{#{slug}{suffix}}}"

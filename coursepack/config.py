@@ -429,7 +429,7 @@ _LANGUAGE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*")
 # entries and uses, bibliography entries and citations, permissions notes, pandoc's own).
 _RESERVED_IDS = {"refs", "toc", "landmarks", "footnotes", "contents-title",
                  "title-block-header", "cover"}
-_RESERVED_ID = re.compile(r"(gloss|use|ref|cite|toc|permissions)-.*|fn(ref)?\d+")
+_RESERVED_ID = re.compile(r"(gloss|use|ref|cite|toc)(-.*)?|permissions-.*|fn(ref)?\d+")
 
 
 def project_root(path: Path) -> Path:
@@ -517,7 +517,8 @@ def _check_parts(c: _Collector, front: list[Part], back: list[Part], reading_ids
             reading = next(r for r in reading_ids if part.id == r or part.id.startswith(f"{r}-"))
             c.add(part.key, f"id '{part.id}' clashes with the ids of reading '{reading}' "
                   f"({reading}, {reading}-p1, …); give the part another id:")
-        elif part.id in _RESERVED_IDS or _RESERVED_ID.fullmatch(part.id):
+        elif not part.generated and (part.id in _RESERVED_IDS
+                                     or _RESERVED_ID.fullmatch(part.id)):
             c.add(part.key, f"id '{part.id}' is used by coursepack itself; give the part "
                   "another id:")
     for kind, needs in (("glossary", "the terms file"), ("bibliography", "the CSL-JSON file")):

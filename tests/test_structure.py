@@ -260,6 +260,28 @@ def test_chapter_phrases_look_further_then_shorter_then_take_the_title():
     assert chapter_phrase([], "An empty part") == "An empty part"
 
 
+# --------------------------------------------------------------------------- ids
+
+
+def test_heading_ids_in_a_reading_are_unique_and_never_a_paragraphs():
+    from coursepack.annotate import add_ids
+    from coursepack.markdown import StageDoc
+
+    doc, _ = add_ids("r", StageDoc({}, ["## Notes", "Text one.", "## Notes", "## P1",
+                                        "## Глава"]))
+    assert re.findall(r"\{#([^}]+)\}", "\n".join(doc.blocks)) == [
+        "r-notes", "r-p1", "r-notes-2", "r-p1-heading", "r-section"]
+
+
+def test_two_places_with_one_id_are_named_before_pandoc_sees_them():
+    from coursepack.assemble import check_unique_ids
+
+    check_unique_ids("# A {#a}\n\n[]{#a-p1}Text\n\n## B {#b}", "reader.yaml")
+    with pytest.raises(ReaderError, match=r"^reader.yaml: two places in the reader get the id "
+                                          r"'greene-p1'"):
+        check_unique_ids("[]{#greene-p1}One\n\n## Notes {#greene-p1}", "reader.yaml")
+
+
 # --------------------------------------------------------------------------- end to end
 
 
