@@ -579,6 +579,8 @@ def load_reader(path: str | Path = "reader.yaml") -> Reader:
     Every path in the reader file is relative to the reader file's folder; the project root
     (``project_root``) bounds what may be read.
     """
+    if not Path(path).is_file():
+        raise ReaderError(path, "no such reader file; check the name given as reader=...")
     path = Path(path).resolve()
     root = project_root(path)
     base = path.parent
@@ -654,3 +656,13 @@ def load_reader(path: str | Path = "reader.yaml") -> Reader:
         editor_notes=files.get("editor_notes"),
         source_date_epoch=d.get("source_date_epoch"),
     )
+
+
+def load_project_reader(project: str | Path, path: str | Path) -> Reader:
+    """``load_reader`` for doit: the reader file must belong to this project (``project``, the
+    folder of dodo.py), whose templates, fonts and build folder the tasks use."""
+    if project_root(Path(path)) != Path(project).resolve():
+        raise ReaderError(path, "the reader file is outside this project; move it into the "
+                          "project folder (e.g. readers/) and build it from there")
+    return load_reader(path)
+

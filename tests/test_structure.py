@@ -290,7 +290,7 @@ def minimal_project(tmp_path_factory) -> Path:
     """A copy of the project with the minimal reader at readers/minimal.yaml, built."""
     project = copy_project(tmp_path_factory.mktemp("minimal") / "project")
     add_minimal_reading(project)
-    (project / "readers").mkdir()
+    (project / "readers").mkdir(exist_ok=True)
     shutil.copy(FIXTURES / "reader.yaml", project / "readers" / "minimal.yaml")
     (project / "tools").symlink_to(REPO / "tools")  # Ace, installed once for the repository
     doit(project, "reader=readers/minimal.yaml")
@@ -320,11 +320,25 @@ def test_a_minimal_reader_passes_every_check(minimal_project):
     assert "Traceback" not in output
 
 
+def test_a_reader_file_outside_the_project_or_missing_is_one_line(minimal_project, tmp_path):
+    outside = tmp_path / "elsewhere.yaml"
+    shutil.copy(FIXTURES / "reader.yaml", outside)
+    result = doit(minimal_project, f"reader={outside}", check=False)
+    assert result.returncode == 2 and "Traceback" not in result.stdout + result.stderr
+    assert result.stderr.strip().endswith("elsewhere.yaml: the reader file is outside this "
+                                          "project; move it into the project folder (e.g. "
+                                          "readers/) and build it from there")
+    result = doit(minimal_project, "reader=readers/nope.yaml", check=False)
+    assert result.returncode == 2
+    assert result.stderr.strip() == ("error: readers/nope.yaml: no such reader file; check the "
+                                     "name given as reader=...")
+
+
 @pytest.fixture(scope="module")
 def reshaped_project(tmp_path_factory) -> Path:
     """The first reader's texts in another shape: other titles and order, no short titles."""
     project = copy_project(tmp_path_factory.mktemp("reshaped") / "project")
-    (project / "readers").mkdir()
+    (project / "readers").mkdir(exist_ok=True)
     reader = yaml.safe_load((project / "reader.yaml").read_text(encoding="utf-8"))
     reader["id"] = "reshaped"
     reader["readings"] = [f"../{r}" for r in reversed(reader["readings"])]
