@@ -12,6 +12,7 @@ from coursepack.clean import clean_text
 from coursepack.config import load_reader
 from coursepack.errors import ReaderError
 from coursepack.fsutil import read_text
+from coursepack.rules import Marker
 
 REPO = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).resolve().parent / "golden"
@@ -153,33 +154,36 @@ def test_audit_names_each_rule_and_the_lines_it_removed():
 # --- rules that do not fit the text are errors, never silent -------------------------------
 
 
-def with_rule(reading, index: int, **changes):
+def with_rule(reading, name: str, **changes):
     rules = list(reading.rules)
+    index = next(i for i, r in enumerate(rules) if r.name == name)
     rules[index] = replace(rules[index], **changes)
     return replace(reading, rules=tuple(rules))
 
 
 def test_a_rule_that_matches_nothing_is_an_error():
-    broken = with_rule(FREEDMAN, 0, line="Support 111 years of independent journalism.")
+    broken = with_rule(FREEDMAN, "subscription-pitch",
+                       line="Support 111 years of independent journalism.")
     with pytest.raises(ReaderError, match="rule 'subscription-pitch' matches nothing"):
         cleaned(broken)
 
 
 def test_a_marker_that_matches_twice_is_an_error():
     # "Liked by 4 people" stands under two different comments.
-    broken = with_rule(GREENE, 3, end="Liked by 4 people")
+    broken = with_rule(GREENE, "reader-comments", end=Marker(starts_with="Liked by 4 people"),
+                       until=False)
     with pytest.raises(ReaderError, match="'to' marker matches 2 lines"):
         cleaned(broken)
 
 
 def test_a_count_that_does_not_match_is_an_error():
-    see_also = next(i for i, r in enumerate(FREEDMAN.rules) if r.name == "see-also-promos")
     with pytest.raises(ReaderError, match=r"should match 2 line\(s\) but matches 3"):
-        cleaned(with_rule(FREEDMAN, see_also, count=2))
+        cleaned(with_rule(FREEDMAN, "see-also-promos", count=2))
 
 
 def test_markers_in_the_wrong_order_are_an_error():
-    broken = with_rule(GREENE, 4, start="This site uses Akismet", end="Leave a Reply")
+    broken = with_rule(GREENE, "comment-form", start=Marker(starts_with="This site uses Akismet"),
+                       end=Marker(line="Leave a Reply"))
     with pytest.raises(ReaderError, match="comes before the 'from' marker"):
         cleaned(broken)
 
