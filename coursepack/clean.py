@@ -32,7 +32,9 @@ from .textshape import (
 METADATA_ACTIONS = (*ONCE_ACTIONS, "source_note")
 # Actions whose text stays in the reading's body (and may carry note anchors).
 BODY_ACTIONS = ("paragraph", "heading", "blockquote", "commentary")
-SECTION_BREAK = "* * *"
+SECTION_BREAK = "* * *"  # a Markdown horizontal rule: the stylesheets make it an ornament
+# Commentary (a translator's or editor's remarks inside the text) is ancillary: role "note".
+COMMENTARY = '::: {.commentary role="note"}\n'
 OUTSIDE_KEPT = Rule(name="outside-kept-spans", action="drop",
                     reason="Everything the keep rules did not keep.")
 NOTE_LABEL_CLASS = "author-note"
@@ -426,7 +428,7 @@ class _Cleaner:
         if action == "blockquote":
             return "> " + text.replace("\n", "\n> ")
         if action == "commentary":
-            return "::: {.commentary}\n" + text + "\n:::"
+            return COMMENTARY + text + "\n:::"
         return text
 
     def render_parts(self, text: str, notes: list[str]) -> list[str]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 import re
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -256,9 +256,14 @@ def _rulesets(c: _Collector, names: list, reading_path: Path, root: Path
               ) -> tuple[list[RuleSet], list[ReaderError]]:
     """The rule sets of ``use:``: shipped ones by name, others by path from the reading."""
     sets, errors = [], []
-    for i, name in enumerate(names):
+    for i, item in enumerate(names):
+        name, skip = item, []
+        if isinstance(item, dict):
+            u = c.mapping(item, f"use[{i}]", {"set": str}, {"except": list})
+            name, skip = u.get("set"), u.get("except") or []
         if not isinstance(name, str) or not name:
-            c.add(f"use[{i}]", "expected a rule set's name (gutenberg) or a path to one")
+            c.add(f"use[{i}]", "expected a rule set's name (gutenberg), a path to one, or "
+                  "{set: name, except: [rule names]}")
             continue
         path = shipped_ruleset(name)
         if path is None:  # a path of the user's own
@@ -279,7 +284,13 @@ def _rulesets(c: _Collector, names: list, reading_path: Path, root: Path
         errors += [ReaderError(where, f"{key}: {message}" if key else message)
                    for key, message in p.items]
         if ruleset and not p.items:
-            sets.append(ruleset)
+            names_in_set = {r.name for r in ruleset.rules}
+            for rule_name in skip:
+                if rule_name not in names_in_set:
+                    c.add(f"use[{i}].except", f"rule set '{name}' has no rule '{rule_name}'; "
+                          f"its rules are {', '.join(sorted(names_in_set))}")
+            sets.append(replace(ruleset, rules=tuple(r for r in ruleset.rules
+                                                     if r.name not in skip)))
     return sets, errors
 
 
