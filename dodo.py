@@ -36,8 +36,11 @@ PKG = Path("coursepack")
 
 def code(*modules: str) -> list[str]:
     """The package modules a stage runs: editing them re-runs the stage."""
-    return [str(PKG / f"{m}.py")
-            for m in ("config", "errors", "fsutil", "build", "assets", *modules)]
+    files = []
+    for m in ("config", "errors", "fsutil", "build", "assets", *modules):
+        package = PKG / m  # a stage split into a package: every module of it
+        files += sorted(map(str, package.glob("*.py"))) if package.is_dir() else [f"{package}.py"]
+    return files
 
 
 def _reader():
@@ -91,12 +94,14 @@ def task_annotate():
 
 
 def task_assemble():
-    """Assemble the readings and editorial chapters into one Markdown document (Jinja2)."""
+    """Assemble the front matter, the readings and the back matter into one Markdown document."""
     reader = _reader()
-    deps = [str(reader.path), *(str(p) for p in reader.editorial.values()),
+    # The reader file (its parts, metadata), each part's Markdown, each reading's YAML (its
+    # metadata goes into the source notes) and its annotated text.
+    deps = [str(reader.path), *(str(p) for p in reader.part_files),
             str(paths(reader)["templates"] / "reader.md.j2")]
     for reading in reader.readings:
-        deps += [str(p) for p in annotated_path(reader, reading.id)]
+        deps += [str(reading.yaml_path), *(str(p) for p in annotated_path(reader, reading.id))]
     return {
         "actions": [(run_action, [assemble_reader, READER_FILE])],
         "file_dep": deps + _apparatus_files(reader)
@@ -107,9 +112,9 @@ def task_assemble():
 
 
 def _render_deps(reader) -> list[str]:
-    deps = [str(paths(reader)["assembled"]), str(reader.csl)]
+    deps = [str(paths(reader)["assembled"])]
     if reader.bibliography:
-        deps += [str(reader.bibliography), "filters/backlinks.lua"]
+        deps += [str(reader.csl), str(reader.bibliography), "filters/backlinks.lua"]
     return deps + code("pandoc", "dates")
 
 
