@@ -25,8 +25,8 @@ from .textnorm import to_markdown
 _HEADING = re.compile(r"^(#{2,4}) (.*)$")
 _UNESCAPE = re.compile(r"\\(.)")
 # A paragraph with its id: in a block quotation ("> "), in a commentary div, or plain.
-_ANCHORED = re.compile(r"^(> |::: \{\.commentary[^}\n]*\}\n)?\[\]\{#([a-z0-9-]+-p(\d+))\}(.*?)(\n:::)?$",
-                       re.S)
+_ANCHORED = re.compile(
+    r"^(> |::: \{\.commentary[^}\n]*\}\n)?\[\]\{#([a-z0-9-]+-p(\d+))\}(.*?)(\n:::)?$", re.S)
 COMMENTARY = "::: {.commentary"
 SECTION_BREAK = "* * *"
 # Markup the clean stage writes around words: emphasis, spans with attributes, notes.
@@ -133,7 +133,8 @@ def annotate(reading: Reading, doc: StageDoc, apparatus: Apparatus
     notes = tuple(n for n in apparatus.notes if n.reading == reading.id)
     if notes:
         units = place_notes(units, notes, apparatus.notes_where)
-    body = mark_terms(units[:len(slots)], apparatus.terms)
+    terms = tuple(t for t in apparatus.terms if t.marks(reading.id))
+    body = mark_terms(units[:len(slots)], terms)
     blocks = list(doc.blocks)
     for (i, prefix, suffix), unit in zip(slots, body, strict=True):
         blocks[i] = prefix + unit.text + suffix
