@@ -275,7 +275,8 @@ class _Cleaner:
             return
         shown = [self.units[item[0]] for item in claim.items]
         nonblank = sum(1 for n in claim.lines if _key(self.lines[n - 1]))
-        what = f"{len(shown)} {self.select.noun}s, " if self.paragraphs else ""
+        plural = "" if len(shown) == 1 else "s"
+        what = f"{len(shown)} {self.select.noun}{plural}, " if self.paragraphs else ""
         self.audit.append(f"- {rule.name} ({rule.label}): lines {_ranges(claim.lines)};"
                           f" {what}{nonblank} non-blank — {rule.reason.strip()}")
         self.audit.extend(f"    {u.first}: {_excerpt(u.text)}" for u in shown[:3])
@@ -393,6 +394,8 @@ class _Cleaner:
                 errors.append(ReaderError(self.where, f"anchor [{number}] ({owner.where}) "
                                           f"has no note [{number}] after it; check the "
                                           "source, or drop the anchor's note with a rule"))
+        if len(errors) == 1:
+            raise errors[0]
         if errors:
             raise ReaderErrors(errors)
         return out
@@ -513,8 +516,10 @@ class _Cleaner:
         if self.reading.markup:
             literal = f"; delimiters left as text: {' '.join(sorted(set(m.literal)))}" \
                 if m.literal else ""
+            dashes = f"; {m.em_dash} em dashes written {self.reading.markup.em_dash}" \
+                if self.reading.markup.em_dash else ""
             audit += ["", "## Markup", "", f"- {m.italic} italic and {m.bold} bold spans"
-                      f"{literal}"]
+                      f"{dashes}{literal}"]
         audit += ["", "## Normalisation (typography, spacing)", ""] + (changes or ["- none"])
         kept = sum(1 for item in items if item.rule is None)
         noun = "paragraphs" if self.paragraphs else "paragraph lines"

@@ -55,7 +55,7 @@ def load_glossary(data: Any, where: str) -> tuple[Term, ...]:
         if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", str(d["id"])):
             errors.append(ReaderError(where, f"term '{d['term']}': id '{d['id']}' must be "
                                       "lowercase letters, digits and hyphens"))
-        readings = d.get("readings") or ()
+        readings = d.get("readings") or []
         if not isinstance(readings, list) or not all(isinstance(r, str) for r in readings):
             errors.append(ReaderError(where, f"term '{d['term']}': readings must be a list of "
                                       "reading ids"))

@@ -116,12 +116,15 @@ class MarkupCount:
 
     italic: int = 0
     bold: int = 0
+    em_dash: int = 0
     literal: list[str] | None = None  # delimiters left unmatched, kept as text
 
 
 def mark_spans(text: str, markup: Markup, count: MarkupCount | None = None) -> str:
     """Replace declared delimiters by internal emphasis marks (see textnorm)."""
     if markup.em_dash:
+        if count is not None:
+            count.em_dash += text.count(markup.em_dash)
         text = text.replace("---", EM_DASH).replace(markup.em_dash, EM_DASH)
     for kind, delimiter, opening, closing in (("bold", markup.bold, STRONG_OPEN, STRONG_CLOSE),
                                               ("italic", markup.italic, EM_OPEN, EM_CLOSE)):
