@@ -292,6 +292,9 @@ class _Cleaner:
             kept.update(i for item in claim.items for i in item)
             kept_lines.update(claim.lines)
             self.record(claim)
+        if not kept:
+            raise ReaderError(self.where, "the keep rules keep nothing (every one is optional "
+                              "and matched nothing), so the reading would be empty; fix them")
         outside = [i for i in self.free() if i not in kept]
         lines = tuple(n for n in range(1, len(self.lines) + 1)
                       if n not in self.claimed_lines and n not in kept_lines)

@@ -123,6 +123,15 @@ def test_keep_refuses_a_marker_that_is_not_there(tmp_path):
             """)
 
 
+def test_keep_that_keeps_nothing_is_an_error(tmp_path):
+    with pytest.raises(ReaderError, match="the keep rules keep nothing"):
+        clean(tmp_path, BOOK, """\
+            shape: paragraphs
+            rules:
+              - {name: x, reason: r, action: keep, line: CHAPTER IX, optional: true}
+            """)
+
+
 # --- blocks, markers, occurrence ------------------------------------------------------------
 
 
