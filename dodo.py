@@ -25,12 +25,13 @@ from coursepack.build import (
     pdf_path,
     run_action,
 )
-from coursepack.config import load_reader
+from coursepack.config import load_project_reader
 from coursepack.dates import build_epoch, reader_inputs
 from coursepack.dist import dist_targets, git_unchanged, make_dist
 
 DOIT_CONFIG = {"default_tasks": ["pdf", "epub"], "verbosity": 1}
 READER_FILE = get_var("reader", "reader.yaml")
+ROOT = Path(__file__).resolve().parent  # the project: nothing outside it is read
 PKG = Path("coursepack")
 
 
@@ -44,7 +45,7 @@ def code(*modules: str) -> list[str]:
 
 
 def _reader():
-    return or_exit(load_reader, READER_FILE)
+    return or_exit(load_project_reader, ROOT, READER_FILE)
 
 
 @cache

@@ -20,7 +20,7 @@ import jinja2
 import yaml
 
 from .annotate import Paragraph, slugify
-from .config import Part, Reader, Reading
+from .config import Part, Reader, Reading, display_date
 from .errors import ReaderError, working_on
 from .markdown import StageDoc
 from .textnorm import escape_markdown, normalise
@@ -101,25 +101,13 @@ def resolve_passages(text: str, index: dict[str, list[Paragraph]], where: str) -
     return _PASSAGE.sub(link, text)
 
 
-# English month names, fixed (not the machine's locale), so every build prints the same.
-MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
-          "September", "October", "November", "December")
-
-
-def display_date(iso: str) -> str:
-    """An ISO date as precise as it is known, for readers: 2022-07-29 -> 29 July 2022."""
-    parts = [int(p) for p in iso.split("-")]
-    month = MONTHS[parts[1] - 1] if len(parts) > 1 else ""
-    return " ".join(str(p) for p in (parts[2] if len(parts) > 2 else "", month, parts[0]) if p)
-
-
 def prefix_heading_ids(text: str, part: str) -> str:
     """Give editorial headings explicit ids prefixed by their part, unique in the document."""
     seen: dict[str, int] = {}
 
     def add_id(match: re.Match[str]) -> str:
         hashes, title = match.groups()
-        slug = f"{part}-{slugify(title)}"
+        slug = f"{part}-{slugify(title) or 'section'}"
         seen[slug] = seen.get(slug, 0) + 1
         suffix = f"-{seen[slug]}" if seen[slug] > 1 else ""
         return f"{hashes} {title} {{#{slug}{suffix}}}"

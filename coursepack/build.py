@@ -57,19 +57,22 @@ STAGES = {"clean_reading": "cleaning", "annotate_reading": "annotating",
           "assemble_reader": "assembling the reader", "build_pdf": "typesetting the PDF",
           "build_epub": "making the EPUB", "check_artifacts": "checking the artifacts",
           "make_dist": "writing the release", "load_reader": "reading the configuration",
+          "load_project_reader": "reading the configuration",
           "build_epoch": "finding the build date"}
 
 
 def _doing(function: Callable[..., object], args: tuple[object, ...]) -> str:
     name = getattr(function, "__name__", "a stage")
     doing = STAGES.get(name, name.replace("_", " "))
-    detail = next((a for a in args[1:] if isinstance(a, str)), None)  # a reading or edition
+    detail = next((a for a in args[1:] if isinstance(a, str)  # a reading or an edition
+                   and not a.endswith((".yaml", ".yml"))), None)
     return f"{doing} '{detail}'" if detail else doing
 
 
 def _subject(args: tuple[object, ...]) -> str:
     """The file a stage was given (its reader file) when no finer one is known."""
-    first = args[0] if args else "coursepack"
+    named = [a for a in args if isinstance(a, str) and a.endswith((".yaml", ".yml"))]
+    first = named[0] if named else args[0] if args else "coursepack"
     return str(getattr(first, "path", first))
 
 

@@ -183,6 +183,23 @@ class Reader:
         return self.root / self.build_dir / self.id
 
 
+# English month names, fixed (not the machine's locale), so every build prints the same.
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+          "September", "October", "November", "December")
+_ISO_DATE = re.compile(r"(\d{4})(?:-(0[1-9]|1[0-2])(?:-(0[1-9]|[12]\d|3[01]))?)?")
+
+
+def display_date(date: str) -> str:
+    """A date as precise as it is known, for readers: 2022-07-29 -> 29 July 2022, 2022-12 ->
+    December 2022. Anything not an ISO date ("c. 500 BC") is shown as written."""
+    match = _ISO_DATE.fullmatch(date.strip())
+    if not match:
+        return date
+    year, month, day = match.groups()
+    return " ".join(p for p in (str(int(day)) if day else "",
+                                MONTHS[int(month) - 1] if month else "", year) if p)
+
+
 # --- YAML loading -------------------------------------------------------------------------
 
 
@@ -232,7 +249,8 @@ class _Collector:
         for key in required:
             if key in suggested:
                 continue  # the misspelling above already says so
-            if key not in data or data[key] in (None, ""):
+            value = data.get(key)
+            if value is None or (isinstance(value, str) and not value.strip()):
                 self.add(_join(where, key), "missing; add it")
         for key, kind in known.items():
             value = data.get(key)
@@ -258,6 +276,11 @@ class _Collector:
                      f"are relative to {relative_to}); check the path")
             return None
         return resolved
+
+
+def _list(value: Any) -> list:
+    """A list-valued key's items; a value of another type (already reported) gives none."""
+    return value if isinstance(value, list) else []
 
 
 def _join(where: str, key: str) -> str:
@@ -357,7 +380,7 @@ def load_reading(path: Path, root: Path) -> tuple[Reading | None, list[ReaderErr
     d = c.mapping(data, "", _READING_REQUIRED, _READING_OPTIONAL)
     raw = c.path_in_project(d.get("raw"), "raw", root, path.parent)
     p = Problems()
-    own = [r for i, item in enumerate(d.get("rules") or [])
+    own = [r for i, item in enumerate(_list(d.get("rules")))
            if (r := parse_rule(p, item, f"rules[{i}]")) is not None]
     sets, set_errors = _rulesets(c, d.get("use") or [], path, root)
     rules = tuple(merge_rules(sets, own))
@@ -379,7 +402,7 @@ def load_reading(path: Path, root: Path) -> tuple[Reading | None, list[ReaderErr
     if d.get("id") and not re.fullmatch(r"[a-z][a-z0-9-]*", str(d["id"])):
         c.add("id", "use lowercase letters, digits and hyphens, starting with a letter")
     citations = []
-    for i, item in enumerate(d.get("citations") or []):
+    for i, item in enumerate(_list(d.get("citations"))):
         cd = c.mapping(item, f"citations[{i}]", {"phrase": str, "key": str}, {"locator": str})
         if cd:
             citations.append(Citation(cd.get("phrase", ""), cd.get("key", ""),
@@ -389,7 +412,7 @@ def load_reading(path: Path, root: Path) -> tuple[Reading | None, list[ReaderErr
         rd = c.mapping(d["repost"], "repost", {"title": str, "url": str}, {"date": (str, int)})
         if rd:
             repost = Repost(rd.get("title", ""), rd.get("url", ""), str(rd.get("date", "")))
-    authors = tuple(str(a) for a in d.get("authors") or [])
+    authors = tuple(str(a) for a in _list(d.get("authors")))
     if c.errors or set_errors or raw is None:
         return None, c.errors + set_errors
     title = d["title"]
@@ -397,12 +420,13 @@ def load_reading(path: Path, root: Path) -> tuple[Reading | None, list[ReaderErr
     return Reading(
         id=d["id"], yaml_path=path, raw_path=raw, title=title,
         short_title=d.get("short_title") or title, dek=d.get("dek", ""), authors=authors,
-        venue=d.get("venue", ""), date=date, date_display=d.get("date_display") or date,
+        venue=d.get("venue", ""), date=date,
+        date_display=d.get("date_display") or (display_date(date) if date else ""),
         url=d.get("url", ""), permissions=d["permissions"].strip(), rules=rules,
         citations=tuple(citations), repost=repost, key=d.get("key", ""), shape=shape,
         hyphenated=bool(d.get("hyphenated")), markup=markup, notes_label=notes_label,
         rulesets=tuple(sets), work=d.get("work", ""),
-        translators=tuple(str(t) for t in d.get("translators") or []),
+        translators=tuple(str(t) for t in _list(d.get("translators"))),
         short_author=d.get("short_author", ""),
     ), []
 
@@ -429,7 +453,7 @@ _LANGUAGE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*")
 # entries and uses, bibliography entries and citations, permissions notes, pandoc's own).
 _RESERVED_IDS = {"refs", "toc", "landmarks", "footnotes", "contents-title",
                  "title-block-header", "cover"}
-_RESERVED_ID = re.compile(r"(gloss|use|ref|cite|toc|permissions)-.*|fn(ref)?\d+")
+_RESERVED_ID = re.compile(r"(gloss|use|ref|cite|toc)(-.*)?|permissions-.*|fn(ref)?\d+")
 
 
 def project_root(path: Path) -> Path:
@@ -517,7 +541,8 @@ def _check_parts(c: _Collector, front: list[Part], back: list[Part], reading_ids
             reading = next(r for r in reading_ids if part.id == r or part.id.startswith(f"{r}-"))
             c.add(part.key, f"id '{part.id}' clashes with the ids of reading '{reading}' "
                   f"({reading}, {reading}-p1, …); give the part another id:")
-        elif part.id in _RESERVED_IDS or _RESERVED_ID.fullmatch(part.id):
+        elif not part.generated and (part.id in _RESERVED_IDS
+                                     or _RESERVED_ID.fullmatch(part.id)):
             c.add(part.key, f"id '{part.id}' is used by coursepack itself; give the part "
                   "another id:")
     for kind, needs in (("glossary", "the terms file"), ("bibliography", "the CSL-JSON file")):
@@ -548,7 +573,8 @@ def _reader_date(c: _Collector, value: Any) -> str:
 
 def _editions(c: _Collector, d: dict[str, Any]) -> list[Edition]:
     """The PDF editions; without ``editions`` the reader gets one A4 edition."""
-    items = d.get("editions", [DEFAULT_EDITION])
+    items = d.get("editions")
+    items = [DEFAULT_EDITION] if items is None else items  # left out, or left empty
     if isinstance(items, list) and not items:
         c.add("editions", "empty; list at least one edition, or leave the key out for one A4 "
               "edition")
@@ -577,16 +603,24 @@ def load_reader(path: str | Path = "reader.yaml") -> Reader:
     Every path in the reader file is relative to the reader file's folder; the project root
     (``project_root``) bounds what may be read.
     """
+    if not Path(path).is_file():
+        raise ReaderError(path, "no such reader file; check the name given as reader=...")
     path = Path(path).resolve()
     root = project_root(path)
     base = path.parent
     c = _Collector(_relpath(path, root))
-    d = c.mapping(load_yaml(path), "", _READER_REQUIRED, _READER_OPTIONAL)
+    data = load_yaml(path)
+    if isinstance(data, dict) and "editorial" in data:
+        data = {k: v for k, v in data.items() if k != "editorial"}
+        c.add("editorial", "this mapping is gone: list the parts under front_matter and "
+              "back_matter instead, e.g. '- {title: Introduction, file: intro.md}' "
+              "(README.md, \"The reader file\")")
+    d = c.mapping(data, "", _READER_REQUIRED, _READER_OPTIONAL)
     errors: list[ReaderError] = []
     readings: list[Reading] = []
     if isinstance(d.get("readings"), list) and not d["readings"]:
         c.add("readings", "empty; list the YAML file of at least one reading")
-    for i, item in enumerate(d.get("readings") or []):
+    for i, item in enumerate(_list(d.get("readings"))):
         reading_path = c.path_in_project(item, f"readings[{i}]", root, base)
         if reading_path is None:
             if not isinstance(item, str) or not item:
@@ -603,7 +637,7 @@ def load_reader(path: str | Path = "reader.yaml") -> Reader:
     ids = [r.id for r in readings]
     for dup in sorted({i for i in ids if ids.count(i) > 1}):
         c.add("readings", f"two readings have the id '{dup}'; ids must be unique")
-    front, back = ([p for i, item in enumerate(d.get(key) or [])
+    front, back = ([p for i, item in enumerate(_list(d.get(key)))
                     if (p := _part(c, item, f"{key}[{i}]", root, base, i + 1)) is not None]
                    for key in ("front_matter", "back_matter"))
     _check_parts(c, front, back, ids, d)
@@ -637,7 +671,7 @@ def load_reader(path: str | Path = "reader.yaml") -> Reader:
         editors=tuple(e.strip() for e in editors), language=d["language"],
         identifier=identifier, date=date, version=str(d.get("version") or DEFAULT_VERSION),
         description=(d.get("description") or "").strip(),
-        keywords=tuple(str(k) for k in d.get("keywords") or []),
+        keywords=tuple(str(k) for k in _list(d.get("keywords"))),
         rights=(d.get("rights") or "").strip(),
         readings=tuple(readings), front_matter=tuple(front), back_matter=tuple(back),
         editions=tuple(editions),
@@ -646,3 +680,13 @@ def load_reader(path: str | Path = "reader.yaml") -> Reader:
         editor_notes=files.get("editor_notes"),
         source_date_epoch=d.get("source_date_epoch"),
     )
+
+
+def load_project_reader(project: str | Path, path: str | Path) -> Reader:
+    """``load_reader`` for doit: the reader file must belong to this project (``project``, the
+    folder of dodo.py), whose templates, fonts and build folder the tasks use."""
+    if project_root(Path(path)) != Path(project).resolve():
+        raise ReaderError(path, "the reader file is outside this project; move it into the "
+                          "project folder (e.g. readers/) and build it from there")
+    return load_reader(path)
+

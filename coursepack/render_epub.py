@@ -24,12 +24,19 @@ from .fsutil import write_atomic
 from .pandoc import common_args, run_pandoc
 
 PANDOC_A11Y_META = re.compile(r'[ \t]*<meta property="schema:access[^"]*">[^<]*</meta>\n')
-ACCESSIBILITY_SUMMARY = (
-    "This publication is text only, with no images apart from a typographic cover that "
-    "repeats the title. It has a navigable table of contents, headings in a logical order "
-    "and links between citations, notes, the glossary and the bibliography. It meets WCAG "
-    "2.1 Level AA."
-)
+
+
+def accessibility_summary(reader: Reader) -> str:
+    """The EPUB's accessibility summary, saying only what this reader has."""
+    linked = [what for what, present in (
+        ("citations", reader.bibliography), ("notes", reader.editor_notes),
+        ("the glossary", reader.glossary), ("the bibliography", reader.bibliography))
+        if present]
+    links = (f" and links between {', '.join(linked[:-1])} and {linked[-1]}"
+             if len(linked) > 1 else f" and links to and from {linked[0]}" if linked else "")
+    return ("This publication is text only, with no images apart from a typographic cover "
+            "that repeats the title. It has a navigable table of contents, headings in a "
+            f"logical order{links}. It meets WCAG 2.1 Level AA.")
 
 
 def epub_metadata(reader: Reader, templates: Path) -> str:
@@ -37,7 +44,8 @@ def epub_metadata(reader: Reader, templates: Path) -> str:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(templates),
                              undefined=jinja2.StrictUndefined, autoescape=False)
     return env.get_template("epub-metadata.xml.j2").render(
-        publisher=escape(", ".join(reader.editors)), summary=escape(ACCESSIBILITY_SUMMARY))
+        publisher=escape(", ".join(reader.editors)),
+        summary=escape(accessibility_summary(reader)))
 
 
 def rewrite_members(epub: bytes, edit: Callable[[str, bytes], bytes]) -> bytes:

@@ -149,7 +149,9 @@ def check_mapping(p: Problems, data: Any, where: str, required: dict[str, Any],
                 f"; known keys: {', '.join(sorted(known))}"
             p.add(_join(where, str(key)), f"unknown key{hint}")
     for key in required:
-        if key not in suggested and (key not in data or data[key] in (None, "")):
+        value = data.get(key)
+        if key not in suggested and (value is None or (isinstance(value, str)
+                                                       and not value.strip())):
             p.add(_join(where, key), "missing; add it")
     for key, kind in known.items():
         value = data.get(key)
