@@ -212,7 +212,7 @@ def _ranges(numbers: tuple[int, ...] | list[int]) -> str:
 
 def _embedded_post(rule: Rule, text: str, where: str, line_no: int) -> str:
     match = search(rule.pattern or "", text)
-    post = match.group("text").strip() if match else ""
+    post = (match.group("text") or "").strip() if match else ""
     if not post:
         raise ReaderError(where, f"rule '{rule.name}': the (?P<text>...) group is empty on "
                           f"line {line_no}; fix the pattern")

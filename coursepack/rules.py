@@ -33,6 +33,9 @@ RULESET_DIR = Path(__file__).resolve().parent / "rulesets"
 
 
 # --- the one place user patterns meet the regular-expression engine ------------------------
+# Python's re for now; switching to the linear-time matcher (coursepack/patterns.py, RE2) is
+# these three bodies: patterns.problem, patterns.group_names, patterns.search. The shipped rule
+# sets and readings use only syntax RE2 accepts (no look-around, no back-references).
 
 
 def pattern_error(pattern: str) -> str | None:
