@@ -463,8 +463,9 @@ class _Cleaner:
         self.audit_notes: list[str] = []
         self.markup_count = MarkupCount()
         self.apply_rules()
-        items = self.pair_notes(self.items())
-        self.check_must_not_remain(items)
+        items = self.items()
+        self.check_must_not_remain(items)  # the notes' text too, before they join their anchors
+        items = self.pair_notes(items)
         metadata: dict[str, str | list] = {"reading": reading.id}
         blocks: list[str] = []
         changes: list[str] = []

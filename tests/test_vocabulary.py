@@ -418,6 +418,14 @@ def test_the_project_gutenberg_name_must_not_remain(tmp_path):
         clean(tmp_path, raw, "shape: paragraphs\nuse: [gutenberg]\nrules: []\n")
 
 
+def test_the_name_must_not_remain_in_a_note_either(tmp_path):
+    raw = GUTENBERG_NEW.replace("The second paragraph.",
+                                "The second paragraph.[1]\n\n[1] From Project Gutenberg.")
+    with pytest.raises(ReaderError, match="“Project Gutenberg” is still in the text"):
+        clean(tmp_path, raw, "shape: paragraphs\nuse: [gutenberg]\nnotes: {label: Note}\n"
+              "rules: []\n")
+
+
 def test_a_reading_rule_replaces_the_set_rule_of_the_same_name(tmp_path):
     result = clean(tmp_path, GUTENBERG_NEW, """\
         shape: paragraphs
