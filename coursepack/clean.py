@@ -21,10 +21,10 @@ from .rules import JOINING_ACTIONS, MANY_ACTIONS, ONCE_ACTIONS, Marker, Rule, se
 from .textnorm import escape_markdown, normalise, normalise_space, to_markdown
 from .textshape import (
     NOTE_ANCHOR,
-    NOTE_BLOCK,
     MarkupCount,
     Unit,
     inline_markdown,
+    note_block,
     plain_text,
     split_units,
 )
@@ -354,9 +354,10 @@ class _Cleaner:
     def pair_notes(self, items: list[_Item]) -> list[_Item]:
         """Give each anchor its note block (the next block with its number); drop the blocks.
 
-        A note block is a body paragraph starting with ``[n]``; it belongs to the nearest
-        anchor ``[n]`` before it that has no note yet. Every anchor needs its note and every
-        note its anchor.
+        A note block is a body paragraph that opens as the reading's ``notes.form`` says
+        (``[n] …`` or ``[Footnote n: …]``, which may run on to its closing bracket); it
+        belongs to the nearest anchor ``[n]`` before it that has no note yet. Every anchor needs
+        its note and every note its anchor.
         """
         label = self.reading.notes_label
         if not label:
@@ -365,25 +366,39 @@ class _Cleaner:
         errors: list[ReaderError] = []
         out = []
         count = 0
-        for item in items:
-            block = NOTE_BLOCK.match(item.text) if item.rule is None else None
+        queue = list(items)
+        while queue:
+            item = queue.pop(0)
+            block = note_block(item.text, self.reading.notes_form) if item.rule is None \
+                else None
             if block:
-                number, text = block.groups()
+                number, text, closed = block
+                where = item.where
+                while not closed and queue and queue[0].rule is None:
+                    more = queue.pop(0)
+                    closed = more.text.endswith("]")
+                    text += "\n" + (more.text[:-1].rstrip() if closed else more.text)
+                    where = f"lines {self.units[item.units[0]].first}–" \
+                            f"{self.units[more.units[-1]].last}"
+                if not closed:
+                    errors.append(ReaderError(self.where, f"note [{number}] ({where}) has no "
+                                              "closing bracket; check the source"))
+                    continue
                 waiting = pending.pop(number, [])
                 if not waiting:
-                    errors.append(ReaderError(self.where, f"note [{number}] ({item.where}: "
+                    errors.append(ReaderError(self.where, f"note [{number}] ({where}: "
                                               f"“{_excerpt(text, 40)}”) has no anchor "
                                               f"[{number}] before it; check the source"))
                     continue
                 owner, slot = waiting[0]
                 count += 1
                 owner.notes[slot] = self.footnote(text, count)
-                self.audit_notes.append(f"- [{number}] {owner.where} → note {item.where}: "
+                self.audit_notes.append(f"- [{number}] {owner.where} → note {where}: "
                                         f"{_excerpt(text, 50)}")
                 if len(waiting) > 1:
                     errors.append(ReaderError(self.where, f"anchors [{number}] at "
                                               f"{', '.join(o.where for o, _ in waiting)} "
-                                              f"share one note ({item.where}); each anchor "
+                                              f"share one note ({where}); each anchor "
                                               "needs its own note"))
                 continue
             action = item.rule.action if item.rule else "paragraph"
@@ -405,7 +420,8 @@ class _Cleaner:
 
     def footnote(self, text: str, number: int) -> str:
         label = to_markdown(self.reading.notes_label.rstrip(":.") + ":")
-        body = inline_markdown(text, self.reading.markup, count=self.markup_count)
+        body = "\\\n".join(inline_markdown(part, self.reading.markup, count=self.markup_count)
+                           for part in text.split("\n"))  # a note of several paragraphs
         return (f"^[[[{label}]{{.{NOTE_LABEL_CLASS}-label}} {body}]"
                 f"{{#{self.reading.id}-note-{number} .{NOTE_LABEL_CLASS}}}]")
 

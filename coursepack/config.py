@@ -31,7 +31,7 @@ from .rules import (  # noqa: F401  (Rule, Attribution: part of this module's in
     shipped_ruleset,
     shipped_rulesets,
 )
-from .textshape import DELIMITERS, EM_DASH_FORMS, SHAPES, Markup
+from .textshape import DELIMITERS, EM_DASH_FORMS, NOTE_FORMS, SHAPES, Markup
 
 
 @dataclass(frozen=True)
@@ -76,6 +76,7 @@ class Reading:
     hyphenated: bool = False  # paragraphs: words are broken at line ends with a hyphen
     markup: Markup = field(default_factory=Markup)
     notes_label: str = ""  # the source's own [n] notes, labelled so; "" when not declared
+    notes_form: str = NOTE_FORMS[0]  # how the source writes a note block
     rulesets: tuple[RuleSet, ...] = ()
     work: str = ""  # the book the reading is taken from
     translators: tuple[str, ...] = ()
@@ -395,10 +396,13 @@ def load_reading(path: Path, root: Path) -> tuple[Reading | None, list[ReaderErr
         c.add("hyphenated", "only a hard-wrapped text (shape: paragraphs) breaks words at "
               "line ends")
     markup = _markup(c, d["markup"]) if d.get("markup") is not None else Markup()
-    notes_label = ""
+    notes_label, notes_form = "", NOTE_FORMS[0]
     if d.get("notes") is not None:
-        nd = c.mapping(d["notes"], "notes", {"label": str}, {})
+        nd = c.mapping(d["notes"], "notes", {"label": str}, {"form": str})
         notes_label = (nd.get("label") or "").strip()
+        notes_form = nd.get("form") or notes_form
+        if notes_form not in NOTE_FORMS:
+            c.add("notes.form", f"use one of {', '.join(repr(f) for f in NOTE_FORMS)}")
     if d.get("id") and not re.fullmatch(r"[a-z][a-z0-9-]*", str(d["id"])):
         c.add("id", "use lowercase letters, digits and hyphens, starting with a letter")
     citations = []
@@ -425,6 +429,7 @@ def load_reading(path: Path, root: Path) -> tuple[Reading | None, list[ReaderErr
         url=d.get("url", ""), permissions=d["permissions"].strip(), rules=rules,
         citations=tuple(citations), repost=repost, key=d.get("key", ""), shape=shape,
         hyphenated=bool(d.get("hyphenated")), markup=markup, notes_label=notes_label,
+        notes_form=notes_form,
         rulesets=tuple(sets), work=d.get("work", ""),
         translators=tuple(str(t) for t in _list(d.get("translators"))),
         short_author=d.get("short_author", ""),

@@ -33,8 +33,26 @@ EM_DASH_FORMS = ("--",)
 
 # A note anchor in running text: "[12]", with the space before it (the call takes its place).
 NOTE_ANCHOR = re.compile(r" ?\[(\d{1,4})\]")
-# A note block: a unit that starts with its anchor, "[12] The note's text".
-NOTE_BLOCK = re.compile(r"^\[(\d{1,4})\]\s+(\S.*)$", re.S)
+# How a source writes its note blocks: "[12] The note's text" (the anchor repeated), or
+# "[Footnote 12: The note's text]" (Distributed Proofreaders' texts), which may run over
+# several paragraphs until its closing bracket.
+NOTE_FORMS = ("[n] text", "[Footnote n: text]")
+_NOTE_OPENERS = {
+    "[n] text": re.compile(r"^\[(\d{1,4})\]\s+(\S.*)$", re.S),
+    "[Footnote n: text]": re.compile(r"^\[Footnote (\d{1,4}):\s*(.*)$", re.S),
+}
+
+
+def note_block(text: str, form: str = NOTE_FORMS[0]) -> tuple[str, str, bool] | None:
+    """(number, note text, whether it is complete) when ``text`` opens a note block."""
+    match = _NOTE_OPENERS[form].match(text)
+    if not match:
+        return None
+    number, body = match.groups()
+    if form == "[Footnote n: text]":
+        closed = body.endswith("]")
+        return number, body[:-1].rstrip() if closed else body, closed
+    return number, body, True
 
 
 @dataclass(frozen=True)

@@ -138,6 +138,39 @@ def test_two_anchors_cannot_share_one_note(tmp_path):
         clean(tmp_path, raw, NOTE_YAML)
 
 
+DP_NOTES = """\
+A sentence with a note.[1]
+
+[Footnote 1: The note, in the form Distributed Proofreaders use.
+
+It runs on over a second paragraph.]
+
+The text goes on.
+"""
+
+
+def test_footnote_form_notes_may_run_over_paragraphs(tmp_path):
+    result = clean(tmp_path, DP_NOTES, """\
+        shape: paragraphs
+        notes: {label: Author’s note, form: "[Footnote n: text]"}
+        rules: []
+        """)
+    assert result.doc.blocks == [
+        "A sentence with a note.^[[[Author’s note:]{.author-note-label} The note, in the form "
+        "Distributed Proofreaders use.\\\nIt runs on over a second paragraph.]"
+        "{#sample-note-1 .author-note}]", "The text goes on."]
+    assert "- [1] line 1 → note lines 3–5: The note, in the form" in "\n".join(result.audit)
+
+
+def test_a_footnote_form_note_without_its_closing_bracket_is_named(tmp_path):
+    with pytest.raises(ReaderError, match=r"note \[1\] \(lines 3–7\) has no closing bracket"):
+        clean(tmp_path, DP_NOTES.replace("paragraph.]", "paragraph."), """\
+            shape: paragraphs
+            notes: {label: Note, form: "[Footnote n: text]"}
+            rules: []
+            """)
+
+
 def test_markup_in_headings(tmp_path):
     result = clean(tmp_path, "On _The Prince_ and =war=\n\nText.\n", """\
         shape: paragraphs

@@ -359,6 +359,7 @@ def test_new_rule_keys_are_validated(tmp_path, rule, message):
     ("markup: {italic: _, bold: _}\nrules: []\n", "different delimiters"),
     ("markup: {em_dash: '-'}\nrules: []\n", "use one of --"),
     ("notes: {}\nrules: []\n", "notes.label: missing"),
+    ("notes: {label: N, form: '(n)'}\nrules: []\n", "notes.form: use one of '[n] text'"),
     ("use: [no-such-set]\nrules: []\n", "no rule set 'no-such-set'; the shipped sets are"),
     ("use: [{set: gutenberg, except: [nope]}]\nrules: []\n", "has no rule 'nope'"),
 ])
