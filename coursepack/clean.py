@@ -246,14 +246,31 @@ class _Cleaner:
         self.reading = reading
         self.where = os.path.relpath(reading.yaml_path)
         self.lines = raw.split("\n")
-        self.units = split_units(self.lines, reading.shape, reading.hyphenated)
+        self.claimed_lines: set[int] = set()
+        self.line_claims = self.drop_lines()
+        self.units = split_units(self.lines, reading.shape, reading.hyphenated,
+                                 frozenset(self.claimed_lines))
         self.paragraphs = reading.shape == "paragraphs"
         self.select = _Selector(self.units, self.where,
                                 "paragraph" if self.paragraphs else "line")
         self.claims: dict[int, Claim] = {}  # unit index -> the claim that took it
-        self.claimed_lines: set[int] = set()
         self.audit: list[str] = []
         self.corrections: list[dict[str, str]] = []
+
+    def drop_lines(self) -> list[Claim]:
+        """Rules with ``unit: line`` drop raw lines before a paragraph's lines are joined."""
+        rules = [r for r in self.reading.rules if r.unit == "line"]
+        if not rules:
+            return []
+        lines = split_units(self.lines, "lines")
+        select = _Selector(lines, self.where, "line")
+        claims = []
+        for rule in rules:
+            free = [i for i, u in enumerate(lines) if u.first not in self.claimed_lines]
+            claim = select.select(rule, free, self.claimed_lines, len(self.lines))
+            self.claimed_lines.update(claim.lines)
+            claims.append(claim)
+        return claims
 
     # --- rules ---------------------------------------------------------------------------
 
@@ -267,16 +284,18 @@ class _Cleaner:
         self.claimed_lines.update(claim.lines)
         self.record(claim)
 
-    def record(self, claim: Claim) -> None:
+    def record(self, claim: Claim, lines: bool = False) -> None:
         rule = claim.rule
         if not claim.items:
             self.audit.append(f"- {rule.name} ({rule.label}): matched nothing (optional) — "
                               f"{rule.reason.strip()}")
             return
-        shown = [self.units[item[0]] for item in claim.items]
+        units = split_units(self.lines, "lines") if lines else self.units
+        shown = [units[item[0]] for item in claim.items]
         nonblank = sum(1 for n in claim.lines if _key(self.lines[n - 1]))
         plural = "" if len(shown) == 1 else "s"
-        what = f"{len(shown)} {self.select.noun}{plural}, " if self.paragraphs else ""
+        what = f"{len(shown)} {self.select.noun}{plural}, " \
+            if self.paragraphs and not lines else ""
         self.audit.append(f"- {rule.name} ({rule.label}): lines {_ranges(claim.lines)};"
                           f" {what}{nonblank} non-blank — {rule.reason.strip()}")
         self.audit.extend(f"    {u.first}: {_excerpt(u.text)}" for u in shown[:3])
@@ -301,8 +320,12 @@ class _Cleaner:
         self.take(Claim(OUTSIDE_KEPT, tuple((i,) for i in outside), lines))
 
     def apply_rules(self) -> None:
+        for claim in self.line_claims:
+            self.record(claim, lines=True)
         kept = False
         for rule in self.reading.rules:
+            if rule.unit == "line":
+                continue  # done before the lines were joined
             if rule.action == "keep":
                 if not kept:
                     self.keep()

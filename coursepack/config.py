@@ -392,6 +392,10 @@ def load_reading(path: Path, root: Path) -> tuple[Reading | None, list[ReaderErr
     if shape not in SHAPES:
         c.add("shape", f"unknown shape '{shape}'; use lines (one paragraph per line) or "
               "paragraphs (hard-wrapped, a blank line between paragraphs)")
+    for rule in rules:
+        if rule.unit == "line" and shape != "paragraphs":
+            c.add("rules", f"rule '{rule.name}': unit: line is for a hard-wrapped text "
+                  "(shape: paragraphs); in a text of lines every unit is a line already")
     if d.get("hyphenated") and shape != "paragraphs":
         c.add("hyphenated", "only a hard-wrapped text (shape: paragraphs) breaks words at "
               "line ends")

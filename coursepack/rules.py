@@ -115,6 +115,7 @@ class Rule:
     join_with: str = "space"
     replace: tuple[Replacement, ...] = ()
     origin: str = ""  # the rule set it came from; "" for the reading's own rules
+    unit: str = ""  # "line": drops raw lines before a hard-wrapped text's lines are joined
 
     @property
     def block(self) -> bool:
@@ -224,7 +225,7 @@ _RULE_REQUIRED = {"name": str, "reason": str, "action": str}
 _RULE_OPTIONAL = {"line": str, "starts_with": str, "pattern": str, "from": (str, dict),
                   "to": (str, dict), "until": (str, dict), "count": int, "occurrence": int,
                   "optional": bool, "level": int, "attribution": dict, "join": int,
-                  "join_with": str, "replace": (dict, list)}
+                  "join_with": str, "replace": (dict, list), "unit": str}
 
 
 def parse_rule(p: Problems, data: Any, where: str, origin: str = "") -> Rule | None:
@@ -292,13 +293,20 @@ def parse_rule(p: Problems, data: Any, where: str, origin: str = "") -> Rule | N
         if d.get("replace") is not None else ()
     if replacements and action in ("drop", "keep", "section_break", "embedded_post"):
         p.add(f"{where}.replace", f"a correction on a '{action}' rule would never be seen")
+    if d.get("unit") is not None:
+        if d["unit"] != "line":
+            p.add(f"{where}.unit", "the only unit a rule can name is 'line' (a raw line, before "
+                  "the lines of a paragraph are joined)")
+        elif action != "drop" or block or d.get("join") or d.get("replace"):
+            p.add(f"{where}.unit", "unit: line is for dropping single raw lines (page numbers, "
+                  "running heads); use it with action: drop and line, starts_with or pattern")
     return Rule(name=d.get("name", ""), reason=d.get("reason", ""), action=action or "",
                 line=d.get("line"), starts_with=d.get("starts_with"), pattern=d.get("pattern"),
                 start=start, end=end, until=end_key == "until" and end is not None,
                 count=d.get("count"), occurrence=d.get("occurrence"),
                 optional=bool(d.get("optional")), level=d.get("level") or 2,
                 attribution=attribution, join=join, join_with=d.get("join_with") or "space",
-                replace=replacements, origin=origin)
+                replace=replacements, origin=origin, unit=d.get("unit") or "")
 
 
 def check_rule_list(p: Problems, rules: list[Rule]) -> None:

@@ -104,15 +104,22 @@ def join_wrapped(lines: Sequence[str], hyphenated: bool = False) -> str:
     return out
 
 
-def split_units(raw_lines: Sequence[str], shape: str = "lines",
-                hyphenated: bool = False) -> list[Unit]:
-    """The raw text's units: every non-blank line, or every run of non-blank lines."""
+def split_units(raw_lines: Sequence[str], shape: str = "lines", hyphenated: bool = False,
+                skip: frozenset[int] = frozenset()) -> list[Unit]:
+    """The raw text's units: every non-blank line, or every run of non-blank lines.
+
+    Lines numbered in ``skip`` (dropped before joining: a page number inside a paragraph)
+    are left out, and the lines on either side of them join as if they were not there.
+    """
     keyed = [normalise_space(line) for line in raw_lines]
     units: list[Unit] = []
     if shape == "lines":
-        return [Unit(n, n, text) for n, text in enumerate(keyed, start=1) if text]
+        return [Unit(n, n, text) for n, text in enumerate(keyed, start=1)
+                if text and n not in skip]
     run: list[int] = []
     for n, text in enumerate([*keyed, ""], start=1):
+        if n in skip:
+            continue
         if text:
             run.append(n)
         elif run:

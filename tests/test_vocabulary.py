@@ -331,6 +331,23 @@ def test_an_optional_block_still_fails_when_its_end_is_missing(tmp_path):
             """)
 
 
+def test_unit_line_drops_page_furniture_inside_a_paragraph(tmp_path):
+    raw = ("A paragraph that runs over\n12\nTHE BOOK'S RUNNING HEAD\na page break.\n\n"
+           "Next paragraph.\n")
+    result = clean(tmp_path, raw, """\
+        shape: paragraphs
+        rules:
+          - {name: folios, reason: Page numbers., action: drop, pattern: '^\\d+$',
+             unit: line}
+          - {name: running-head, reason: The running head., action: drop, unit: line,
+             line: "THE BOOK'S RUNNING HEAD"}
+        """)
+    assert result.doc.blocks == ["A paragraph that runs over a page break.", "Next paragraph."]
+    audit = "\n".join(result.audit)
+    assert "- folios (drop): lines 2; 1 non-blank — Page numbers." in audit
+    assert "- running-head (drop): lines 3; 1 non-blank — The running head." in audit
+
+
 # --- validation of the new keys --------------------------------------------------------------
 
 
@@ -347,6 +364,9 @@ def test_an_optional_block_still_fails_when_its_end_is_missing(tmp_path):
     ("{name: a, reason: r, action: drop, line: x, replace: {find: y, with: z}}",
      "would never be seen"),
     ("{name: a, reason: r, action: keep, from: {pattern: '('}}", "invalid regular expression"),
+    ("{name: a, reason: r, action: heading, line: x, unit: line}", "use it with action: drop"),
+    ("{name: a, reason: r, action: drop, line: x, unit: page}", "the only unit"),
+    ("{name: a, reason: r, action: drop, line: x, unit: line}", "unit: line is for a hard"),
 ])
 def test_new_rule_keys_are_validated(tmp_path, rule, message):
     assert message in config_errors(tmp_path, f"rules:\n  - {rule}\n")
