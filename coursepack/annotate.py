@@ -20,11 +20,11 @@ from .glossary import Term, mark_terms
 from .insert import Unit
 from .markdown import StageDoc
 from .notes import Note, place_notes
+from .paragraphs import ANCHOR, anchor, label
 from .textnorm import to_markdown
 
 _HEADING = re.compile(r"^(#{2,4}) (.*)$")
 _UNESCAPE = re.compile(r"\\(.)")
-_ANCHORED = re.compile(r"^(> )?\[\]\{#([a-z0-9-]+-p(\d+))\}(.*)$", re.S)
 
 
 @dataclass(frozen=True)
@@ -42,8 +42,10 @@ def plain(markdown: str) -> str:
     return _UNESCAPE.sub(r"\1", markdown)
 
 
-def add_ids(reading_id: str, doc: StageDoc) -> tuple[StageDoc, list[Paragraph]]:
-    """Give every paragraph, block quotation and heading a stable id."""
+def add_ids(reading_id: str, doc: StageDoc, numbered: bool = True
+            ) -> tuple[StageDoc, list[Paragraph]]:
+    """Give every paragraph, block quotation and heading a stable id (coursepack.paragraphs);
+    ``numbered``: paragraphs also show their number."""
     blocks: list[str] = []
     paragraphs: list[Paragraph] = []
     for block in doc.blocks:
@@ -54,11 +56,11 @@ def add_ids(reading_id: str, doc: StageDoc) -> tuple[StageDoc, list[Paragraph]]:
         elif block.startswith(":::"):
             blocks.append(block)  # an embedded post: a quotation inside the paragraph flow
         else:
-            pid = f"{reading_id}-p{len(paragraphs) + 1}"
+            n = len(paragraphs) + 1
             quoted = block.startswith("> ")
             body = block[2:] if quoted else block
-            paragraphs.append(Paragraph(pid, plain(body)))
-            blocks.append(("> " if quoted else "") + f"[]{{#{pid}}}{body}")
+            paragraphs.append(Paragraph(f"{reading_id}-p{n}", plain(body)))
+            blocks.append(("> " if quoted else "") + anchor(reading_id, n, numbered) + body)
     return StageDoc(dict(doc.metadata), blocks), paragraphs
 
 
@@ -76,13 +78,15 @@ class Apparatus:
 def annotate(reading: Reading, doc: StageDoc, apparatus: Apparatus
              ) -> tuple[StageDoc, list[Paragraph]]:
     """Ids, then citations, editor's notes and glossary links in paragraphs and source note."""
-    doc, paragraphs = add_ids(reading.id, doc)
+    numbered = reading.paragraph_numbers
+    doc, paragraphs = add_ids(reading.id, doc, numbered)
     slots, units = [], []
     for i, block in enumerate(doc.blocks):
-        m = _ANCHORED.match(block)
+        m = ANCHOR.match(block)
         if m:
-            slots.append((i, (m.group(1) or "") + f"[]{{#{m.group(2)}}}"))
-            units.append(Unit(m.group(2), f"{reading.author_surnames} ¶ {m.group(3)}",
+            n = int(m.group(3))
+            slots.append((i, (m.group(1) or "") + anchor(reading.id, n, numbered)))
+            units.append(Unit(m.group(2), label(reading.author_surnames, n, numbered),
                               m.group(4), quoted=bool(m.group(1))))
     source_notes = [to_markdown(n) for n in doc.metadata.get("source_note") or []]
     units += [Unit(f"{reading.id}-source-note", f"{reading.author_surnames}, source note", n)

@@ -47,8 +47,10 @@ def md(text: str) -> str:
     return escape_markdown(normalise(text))
 
 
-def resolve_passages(text: str, index: dict[str, list[Paragraph]], where: str) -> str:
-    """Turn passage spans into links to the paragraph that contains the quoted words."""
+def resolve_passages(text: str, index: dict[str, list[Paragraph]], where: str,
+                     numbered: dict[str, bool] | None = None) -> str:
+    """Turn passage spans into links to the paragraph that contains the quoted words; the link
+    ends with the paragraph's number (", ¶ 8") when its reading shows numbers."""
 
     def link(match: re.Match[str]) -> str:
         label, reading_id, quote = match.groups()
@@ -61,7 +63,9 @@ def resolve_passages(text: str, index: dict[str, list[Paragraph]], where: str) -
             found = "is not in" if not hits else f"occurs in {len(hits)} paragraphs of"
             raise ReaderError(where, f"passage quote “{quote[:60]}” {found} '{reading_id}'; "
                               "quote words that occur exactly once")
-        return f"[{label}](#{hits[0]}){{.passage-link}}"
+        shown = (numbered or {}).get(reading_id, True)
+        number = f", ¶\u00a0{hits[0].rsplit('-p', 1)[1]}" if shown else ""
+        return f"[{label}{number}](#{hits[0]}){{.passage-link}}"
 
     return _PASSAGE.sub(link, text)
 
@@ -156,8 +160,9 @@ def assemble(reader: Reader, docs: dict[str, StageDoc], index: dict[str, list[Pa
 
     ``apparatus``: the glossary and bibliography chapters' Markdown, by name (optional).
     """
+    numbered = {r.id: r.paragraph_numbers for r in reader.readings}
     parts = {name: prefix_heading_ids(
-                 resolve_passages(text, index, str(reader.editorial[name].name)), name)
+                 resolve_passages(text, index, str(reader.editorial[name].name), numbered), name)
              for name, text in editorial.items()}
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(template_dir), undefined=jinja2.StrictUndefined,

@@ -52,6 +52,11 @@ def pdf_path(reader: Reader, edition_id: str) -> tuple[Path, Path]:
     return out / f"{reader.id}-{edition_id}.html", out / f"{reader.id}-{edition_id}.pdf"
 
 
+def page_map_path(reader: Reader) -> Path:
+    """The page map of the edition the EPUB's page list follows (coursepack.pagemap)."""
+    return reader.out / f"{reader.id}-{reader.page_list_edition}.pages.json"
+
+
 def run_action(function: Callable[..., None], *args: object) -> TaskFailed | None:
     """Run a stage; a ReaderError becomes one line on stderr and a failed task (no traceback)."""
     try:
@@ -158,7 +163,8 @@ def apparatus_chapters(reader: Reader, docs: dict, editorial: dict[str, str]
                editorial.get("comparison", ""), editorial.get("questions", "")]
     chapters = {}
     if app.terms:
-        labels = {f"{r.id}-p": r.author_surnames for r in reader.readings}
+        labels = {f"{r.id}-p": (r.author_surnames, r.paragraph_numbers)
+                  for r in reader.readings}
         uses: dict[str, list[tuple[str, str]]] = {}
         for text in ordered:
             for term, anchor, where in collect_uses(text):
@@ -172,11 +178,13 @@ def apparatus_chapters(reader: Reader, docs: dict, editorial: dict[str, str]
     return editorial, chapters
 
 
-def _use_label(where: str, readings: dict[str, str]) -> str:
-    """ "greene-p3" -> "Greene ¶ 3"; "introduction" -> "Introduction"."""
-    for prefix, name in readings.items():
+def _use_label(where: str, readings: dict[str, tuple[str, bool]]) -> str:
+    """ "greene-p3" -> "Greene ¶ 3" (or "Greene" unnumbered); "introduction" -> "Introduction"."""
+    from .paragraphs import label
+
+    for prefix, (name, numbered) in readings.items():
         if where.startswith(prefix) and where[len(prefix):].isdigit():
-            return f"{name} ¶ {where[len(prefix):]}"
+            return label(name, where[len(prefix):], numbered)
     return EDITORIAL_LABELS.get(where, where)
 
 
@@ -204,7 +212,8 @@ def build_pdf(reader_file: str, edition_id: str) -> None:
     edition = next(e for e in reader.editions if e.id == edition_id)
     html_out, pdf_out = pdf_path(reader, edition_id)
     p = paths(reader)
-    render_pdf(reader, edition, p["assembled"], p["templates"], html_out, pdf_out)
+    render_pdf(reader, edition, p["assembled"], p["templates"], html_out, pdf_out,
+               page_map_path(reader) if edition_id == reader.page_list_edition else None)
 
 
 def build_epub(reader_file: str) -> None:
@@ -213,7 +222,7 @@ def build_epub(reader_file: str) -> None:
     reader = load_reader(reader_file)
     p = paths(reader)
     render_epub(reader, p["assembled"], p["templates"], p["epub_metadata"], p["epub"],
-                p["cover"])
+                p["cover"], page_map_path(reader))
 
 
 def check_artifacts(reader_file: str) -> None:

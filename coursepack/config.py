@@ -89,6 +89,7 @@ class Reading:
     citations: tuple[Citation, ...] = ()
     repost: Repost | None = None
     key: str = ""
+    paragraph_numbers: bool = True  # show ¶ numbers (coursepack.paragraphs)
 
     @property
     def author_surnames(self) -> str:
@@ -132,6 +133,12 @@ class Reader:
     editor_notes: Path | None = None
     source_date_epoch: int | None = None
     build_dir: Path = field(default=Path("build"))
+    page_list_edition: str = ""  # the edition whose pages the EPUB's page list gives
+
+    @property
+    def page_source(self) -> Edition:
+        """The PDF edition the EPUB's page-break markers and page list follow."""
+        return next(e for e in self.editions if e.id == self.page_list_edition)
 
     def reading(self, reading_id: str) -> Reading:
         for reading in self.readings:
@@ -287,7 +294,7 @@ def _rule(c: _Collector, data: Any, where: str) -> Rule | None:
 _READING_REQUIRED = {"id": str, "raw": str, "title": str, "authors": list, "venue": str,
                      "date": (str, int), "url": str, "permissions": str, "rules": list}
 _READING_OPTIONAL = {"short_title": str, "dek": str, "date_display": str, "repost": dict,
-                     "citations": list, "key": str}
+                     "citations": list, "key": str, "paragraph_numbers": bool}
 
 
 def load_reading(path: Path, root: Path) -> tuple[Reading | None, list[ReaderError]]:
@@ -324,6 +331,7 @@ def load_reading(path: Path, root: Path) -> tuple[Reading | None, list[ReaderErr
         venue=d["venue"], date=str(d["date"]), date_display=d.get("date_display") or
         str(d["date"]), url=d["url"], permissions=d["permissions"].strip(), rules=rules,
         citations=tuple(citations), repost=repost, key=d.get("key", ""),
+        paragraph_numbers=d.get("paragraph_numbers", True),
     ), []
 
 
@@ -341,7 +349,7 @@ _READER_REQUIRED = {"id": str, "title": str, "editors": list, "language": str,
                     "editorial": dict, "editions": list, "csl": str}
 _READER_OPTIONAL = {"subtitle": str, "identifier": str, "description": str, "keywords": list,
                     "rights": str, "glossary": str, "bibliography": str, "editor_notes": str,
-                    "source_date_epoch": int}
+                    "source_date_epoch": int, "page_list_edition": str}
 EDITORIAL_PARTS = ("introduction", "comparison", "questions", "colophon")
 
 
@@ -386,6 +394,10 @@ def load_reader(path: str | Path = "reader.yaml") -> Reader:
             optional_files[key] = c.path_in_project(d[key], key, root, root)
     if d.get("id") and not re.fullmatch(r"[a-z][a-z0-9-]*", str(d["id"])):
         c.add("id", "use lowercase letters, digits and hyphens, starting with a letter")
+    page_list_edition = d.get("page_list_edition") or (editions[0].id if editions else "")
+    if editions and page_list_edition not in {e.id for e in editions}:
+        c.add("page_list_edition", f"'{page_list_edition}' is not an edition; use one of "
+              f"{', '.join(e.id for e in editions)}")
     errors = c.errors + errors
     if errors:
         raise ReaderErrors(errors)
@@ -401,5 +413,5 @@ def load_reader(path: str | Path = "reader.yaml") -> Reader:
         csl=optional_files["csl"], glossary=optional_files.get("glossary"),
         bibliography=optional_files.get("bibliography"),
         editor_notes=optional_files.get("editor_notes"),
-        source_date_epoch=d.get("source_date_epoch"),
+        source_date_epoch=d.get("source_date_epoch"), page_list_edition=page_list_edition,
     )
