@@ -105,7 +105,8 @@ def task_assemble():
     return {
         "actions": [(run_action, [assemble_reader, READER_FILE])],
         "file_dep": deps + _apparatus_files(reader)
-        + code("assemble", "annotate", "markdown", "textnorm", "paragraphs", *APPARATUS_CODE),
+        + code("assemble", "annotate", "markdown", "textnorm", "paragraphs", "citing",
+               *APPARATUS_CODE),
         "targets": [str(paths(reader)["assembled"])],
         "clean": True,
     }
@@ -130,7 +131,7 @@ def task_pdf():
             "actions": [(run_action, [build_pdf, READER_FILE, edition.id])],
             "file_dep": [*_render_deps(reader), *fonts, str(reader.path),
                          *(str(templates / t) for t in PDF_TEMPLATES),
-                         *code("render_pdf", "pagemap", "textstream", "paragraphs")],
+                         *code("render_pdf", "pagemap", "textstream", "paragraphs", "citing")],
             # The page-list edition also writes the page map the EPUB's page list comes from.
             "targets": [str(p) for p in pdf_path(reader, edition.id)]
             + ([str(page_map_path(reader))] if edition.id == reader.page_list_edition else []),
@@ -177,6 +178,7 @@ def task_check():
                  *(str(pdf_path(reader, e.id)[1]) for e in reader.editions)]
     return {
         "actions": [(run_action, [check_artifacts, READER_FILE])],
-        "file_dep": [*artifacts, *code("check")],
+        "file_dep": [*artifacts, str(page_map_path(reader)),
+                     *code("check", "pagelist", "textstream")],
         "verbosity": 2,
     }

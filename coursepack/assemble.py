@@ -17,6 +17,7 @@ import jinja2
 import yaml
 
 from .annotate import Paragraph, slugify
+from .citing import cite_aid_markdown
 from .config import Reader, Reading
 from .errors import ReaderError
 from .markdown import StageDoc
@@ -177,6 +178,7 @@ def assemble(reader: Reader, docs: dict[str, StageDoc], index: dict[str, list[Pa
         "editorial": parts,
         "versions": versions,
         "apparatus": apparatus or {},
+        "cite_aid": cite_aid_markdown(reader, index),
         "fonts": ["Charis SIL (SIL Open Font License 1.1)"],
     }
     try:

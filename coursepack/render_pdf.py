@@ -22,6 +22,7 @@ from pathlib import Path
 import jinja2
 
 from .assets import PDF_NOTES_FILTER, PDF_STYLESHEETS
+from .citing import edition_name_css
 from .config import Edition, Reader
 from .dates import build_epoch, iso_timestamp
 from .errors import ReaderError
@@ -184,7 +185,7 @@ def render_pdf(reader: Reader, edition: Edition, assembled: Path, templates: Pat
     write_atomic(html_out, html)
     maps: list[dict] = []
     pdf = html_to_pdf(html, reader.root, [templates / f for f in PDF_STYLESHEETS],
-                      edition_css(edition, templates),
+                      edition_css(edition, templates) + edition_name_css(edition.label),
                       on_layout=(lambda document: maps.append(
                           page_map(document, edition.id, edition.label)))
                       if page_map_out else None)

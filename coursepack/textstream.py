@@ -132,8 +132,10 @@ def build_stream(root, skip: Callable[[object], bool] = skipped) -> Stream:
 
     def visit(element) -> None:
         name = local(element.tag)
-        if not name or skip(element):
+        if not name:
             return
+        if skip(element):  # its text is left out, but its id still marks a place
+            name = "span"
         block = name in BLOCKS
         if block:
             add("\n")
@@ -141,6 +143,8 @@ def build_stream(root, skip: Callable[[object], bool] = skipped) -> Stream:
         if element.get("id") and element.get("id") not in ids:
             ids[element.get("id")] = length
             order.append((length, len(order), element.get("id")))
+        if skip(element):
+            return
         add(element.text, element, "text")
         for child in element:
             visit(child)
