@@ -66,9 +66,18 @@ def _parse(data: bytes):
     return etree.fromstring(data, parser)
 
 
+VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta",
+                  "source", "track", "wbr"})
+
+
 def _serialise(root) -> bytes:
+    """XHTML as pandoc writes it: an empty element keeps its end tag (``<span id="x"></span>``,
+    never ``<span/>``, which a reading system that parses HTML would leave open)."""
     from lxml import etree
 
+    for element in root.iter(etree.Element):
+        if element.text is None and len(element) == 0 and local(element.tag) not in VOID:
+            element.text = ""
     return etree.tostring(root.getroottree(), encoding="UTF-8", xml_declaration=True,
                           doctype="<!DOCTYPE html>")
 
