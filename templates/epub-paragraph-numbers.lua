@@ -8,6 +8,7 @@ function Span(span)
   end
   return {
     pandoc.Span({}, {id = span.identifier}),
-    pandoc.Span({pandoc.Str(n)}, {class = "pnum", ["aria-hidden"] = "true"}),
+    -- the space keeps the number apart from the first word in text views (calibre's TXT)
+    pandoc.Span({pandoc.Str(n), pandoc.Space()}, {class = "pnum", ["aria-hidden"] = "true"}),
   }
 end

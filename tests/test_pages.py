@@ -210,7 +210,7 @@ def test_the_page_list_covers_the_body_and_names_its_source(outputs, a4_page_map
 def test_epub_numbers_are_hidden_from_screen_readers_and_links_land_beside_them(outputs):
     with zipfile.ZipFile(outputs["epub"]) as book:
         greene = book.read("EPUB/text/ch002.xhtml").decode()
-    assert ('<span id="greene-p4"></span><span class="pnum" aria-hidden="true">4</span>Rather'
+    assert ('<span id="greene-p4"></span><span class="pnum" aria-hidden="true">4 </span>Rather'
             in greene)
 
 
@@ -284,7 +284,7 @@ def test_a_marker_one_word_off_is_caught(outputs, a4_page_map, tmp_path):
 def test_a_missing_marker_and_a_wrong_number_are_caught(outputs, a4_page_map, tmp_path):
     def edit(text: str) -> str:
         text = re.sub(r'<span epub:type="pagebreak"[^>]*id="page-8"[^>]*></span>', "", text)
-        return text.replace('aria-hidden="true">4</span>', 'aria-hidden="true">40</span>')
+        return text.replace('aria-hidden="true">4 </span>', 'aria-hidden="true">40 </span>')
 
     broken = edited_epub(outputs["epub"], tmp_path / "nums.epub", "EPUB/text/ch002.xhtml", edit)
     assert any("no page-break marker for page(s) [8]" in p
@@ -339,3 +339,10 @@ def test_unnumbered_reading_is_cited_without_numbers():
     labels = {"greene-p": ("Greene", False), "freedman-p": ("Freedman", True)}
     assert _use_label("greene-p3", labels) == "Greene"
     assert _use_label("freedman-p3", labels) == "Freedman ¶ 3"
+
+
+def test_the_edition_label_is_escaped_into_print_css():
+    from coursepack.citing import edition_name_css
+
+    css = edition_name_css('A4 "large" \\ <x>')
+    assert css == '.edition-name::before { content: "A4 \\22 large\\22  \\5c  \\3c x\\3e "; }\n'
