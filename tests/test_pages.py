@@ -336,9 +336,9 @@ def test_an_unknown_page_list_edition_is_named(tmp_path):
 def test_unnumbered_reading_is_cited_without_numbers():
     from coursepack.build import _use_label
 
-    labels = {"greene-p": ("Greene", False), "freedman-p": ("Freedman", True)}
-    assert _use_label("greene-p3", labels) == "Greene"
-    assert _use_label("freedman-p3", labels) == "Freedman ¶ 3"
+    labels = {"greene": ("Greene", False), "freedman": ("Freedman", True)}
+    assert _use_label("greene-p3", labels, {}) == "Greene"
+    assert _use_label("freedman-p3", labels, {}) == "Freedman ¶ 3"
 
 
 def test_the_edition_label_is_escaped_into_print_css():
