@@ -21,17 +21,19 @@ from coursepack.build import (
     clean_path,
     clean_reading,
     or_exit,
+    page_map_path,
     paths,
     pdf_path,
     run_action,
 )
-from coursepack.config import load_reader
+from coursepack.config import load_project_reader
 from coursepack.dates import build_epoch, reader_inputs
 from coursepack.dist import dist_targets, git_unchanged, make_dist
 from coursepack.report import BuildSummary
 
 DOIT_CONFIG = {"default_tasks": ["pdf", "epub"], "verbosity": 1, "reporter": BuildSummary}
 READER_FILE = get_var("reader", "reader.yaml")
+ROOT = Path(__file__).resolve().parent  # the project: nothing outside it is read
 PKG = Path("coursepack")
 
 
@@ -45,7 +47,7 @@ def code(*modules: str) -> list[str]:
 
 
 def _reader():
-    return or_exit(load_reader, READER_FILE)
+    return or_exit(load_project_reader, ROOT, READER_FILE)
 
 
 @cache
@@ -72,7 +74,8 @@ def task_clean_text():
             "doc": f"clean {reading.raw_path.name}",
             "actions": [(run_action, [clean_reading, READER_FILE, reading.id])],
             "file_dep": [str(reading.raw_path), str(reading.yaml_path),
-                         *code("clean", "textnorm", "markdown")],
+                         *(str(s.path) for s in reading.rulesets),  # use: [gutenberg] …
+                         *code("clean", "rules", "textshape", "textnorm", "markdown")],
             "targets": [str(md_out), str(audit_out)],
             "clean": True,
         }
@@ -88,32 +91,36 @@ def task_annotate():
             "actions": [(run_action, [annotate_reading, READER_FILE, reading.id])],
             "file_dep": [str(clean_path(reader, reading.id)[0]), str(reading.yaml_path),
                          *_apparatus_files(reader),
-                         *code("annotate", "markdown", "textnorm", *APPARATUS_CODE)],
+                         *code("annotate", "markdown", "textnorm", "paragraphs",
+                               *APPARATUS_CODE)],
             "targets": [str(p) for p in annotated_path(reader, reading.id)],
             "clean": True,
         }
 
 
 def task_assemble():
-    """Assemble the readings and editorial chapters into one Markdown document (Jinja2)."""
+    """Assemble the front matter, the readings and the back matter into one Markdown document."""
     reader = _reader()
-    deps = [str(reader.path), *(str(p) for p in reader.editorial.values()),
+    # The reader file (its parts, metadata), each part's Markdown, each reading's YAML (its
+    # metadata goes into the source notes) and its annotated text.
+    deps = [str(reader.path), *(str(p) for p in reader.part_files),
             str(paths(reader)["templates"] / "reader.md.j2")]
     for reading in reader.readings:
-        deps += [str(p) for p in annotated_path(reader, reading.id)]
+        deps += [str(reading.yaml_path), *(str(p) for p in annotated_path(reader, reading.id))]
     return {
         "actions": [(run_action, [assemble_reader, READER_FILE])],
         "file_dep": deps + _apparatus_files(reader)
-        + code("assemble", "annotate", "markdown", "textnorm", *APPARATUS_CODE),
+        + code("assemble", "annotate", "markdown", "textnorm", "paragraphs", "citing",
+               *APPARATUS_CODE),
         "targets": [str(paths(reader)["assembled"])],
         "clean": True,
     }
 
 
 def _render_deps(reader) -> list[str]:
-    deps = [str(paths(reader)["assembled"]), str(reader.csl)]
+    deps = [str(paths(reader)["assembled"])]
     if reader.bibliography:
-        deps += [str(reader.bibliography), "filters/backlinks.lua"]
+        deps += [str(reader.csl), str(reader.bibliography), "filters/backlinks.lua"]
     return deps + code("pandoc", "dates")
 
 
@@ -129,24 +136,27 @@ def task_pdf():
             "actions": [(run_action, [build_pdf, READER_FILE, edition.id])],
             "file_dep": [*_render_deps(reader), *fonts, str(reader.path),
                          *(str(templates / t) for t in PDF_TEMPLATES),
-                         *code("render_pdf")],
-            "targets": [str(p) for p in pdf_path(reader, edition.id)],
+                         *code("render_pdf", "pagemap", "textstream", "paragraphs", "citing")],
+            # The page-list edition also writes the page map the EPUB's page list comes from.
+            "targets": [str(p) for p in pdf_path(reader, edition.id)]
+            + ([str(page_map_path(reader))] if edition.id == reader.page_list_edition else []),
             "uptodate": [config_changed({"edition": repr(edition), "epoch": _epoch()})],
             "clean": True,
         }
 
 
 def task_epub():
-    """Convert the assembled document to EPUB 3 with pandoc."""
+    """Convert the assembled document to EPUB 3 with pandoc, with the print edition's pages."""
     reader = _reader()
     templates = paths(reader)["templates"]
     p = paths(reader)
     return {
         "actions": [(run_action, [build_epub, READER_FILE])],
-        "file_dep": [*_render_deps(reader), str(reader.path),
+        # The page map (from pdf:<page_list_edition>): rebuilt only when the pages move.
+        "file_dep": [*_render_deps(reader), str(reader.path), str(page_map_path(reader)),
                      *(str(templates / t) for t in EPUB_TEMPLATES),
                      *sorted(str(f) for f in Path("fonts").glob("*.ttf")),  # the cover's
-                     *code("render_epub", "cover")],
+                     *code("render_epub", "cover", "pagelist", "textstream")],
         "targets": [str(p["epub"]), str(p["epub_metadata"]), str(p["cover"])],
         "uptodate": [config_changed({"epoch": _epoch()})],
         "clean": True,
@@ -173,6 +183,7 @@ def task_check():
                  *(str(pdf_path(reader, e.id)[1]) for e in reader.editions)]
     return {
         "actions": [(run_action, [check_artifacts, READER_FILE])],
-        "file_dep": [*artifacts, *code("check")],
+        "file_dep": [*artifacts, str(page_map_path(reader)),
+                     *code("check", "pagelist", "textstream")],
         "verbosity": 2,
     }

@@ -1,35 +1,59 @@
 """The text of a PDF as a reader sees it, read with PDFium (pypdfium2, pinned in
 requirements.lock) rather than poppler's pdftotext, so the tests need no system package.
 
-PDFium gives a page's lines in the order they were drawn (WeasyPrint draws the running head
-and the folio after the body); :func:`page_lines` puts them in reading order instead: top to
-bottom, and pieces of text on one baseline joined left to right, as ``pdftotext -layout``
-does.
+Two readings of a page, as pdftotext has two modes:
+
+* :func:`pages_text` -- the lines in the order they were drawn, as pdftotext prints them by
+  default: the body's lines in reading order (margin numbers where the flow puts them), then
+  the running head and the folio, which WeasyPrint draws after the body.
+* :func:`page_text` / :func:`page_lines` -- the lines where they sit on the page, as
+  ``pdftotext -layout`` prints them: top to bottom, pieces of text on one baseline joined left
+  to right (so the running head is the first line and the folio the last).
+
+:func:`pages_foot_text` is the text in a band at the foot of each page (pdftotext with a crop
+box).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import pypdfium2 as pdfium
 
 LINE = re.compile(r"[^\r\n]+")
 SAME_ROW_PT = 2.0  # pieces whose tops are closer than this sit on one line
+T = TypeVar("T")
 
 
-def _page_lines(page: pdfium.PdfPage) -> list[str]:
+def _each_page(path: Path, read: Callable[[pdfium.PdfPage], T]) -> list[T]:
+    pdf = pdfium.PdfDocument(str(path))
+    try:
+        return [read(pdf[i]) for i in range(len(pdf))]
+    finally:
+        pdf.close()
+
+
+def _drawn_lines(page: pdfium.PdfPage) -> list[str]:
+    text = page.get_textpage().get_text_range()
+    return [line.strip() for line in LINE.findall(text) if line.strip()]
+
+
+def _layout_lines(page: pdfium.PdfPage) -> list[str]:
     textpage = page.get_textpage()
     text = textpage.get_text_range()
     if len(text) != textpage.count_chars():  # a character outside the BMP: no index mapping
-        raise AssertionError("text and character boxes disagree; cannot order the lines")
+        raise AssertionError("text and character boxes disagree; cannot place the lines")
     pieces = []  # (top, left, text)
     for match in LINE.finditer(text):
-        if not match.group().strip():
+        line = match.group()
+        if not line.strip():
             continue
-        first = match.start() + len(match.group()) - len(match.group().lstrip())
+        first = match.start() + len(line) - len(line.lstrip())
         left, _bottom, _right, top = textpage.get_charbox(first)
-        pieces.append((top, left, match.group().strip()))
+        pieces.append((top, left, line.strip()))
     pieces.sort(key=lambda p: (-p[0], p[1]))
     rows: list[list[tuple[float, float, str]]] = []
     for piece in pieces:
@@ -40,27 +64,32 @@ def _page_lines(page: pdfium.PdfPage) -> list[str]:
     return ["  ".join(p[2] for p in sorted(row, key=lambda p: p[1])) for row in rows]
 
 
-def page_lines(path: Path, page: int) -> list[str]:
-    """The lines of page ``page`` (1-based), top to bottom."""
-    pdf = pdfium.PdfDocument(str(path))
-    try:
-        return _page_lines(pdf[page - 1])
-    finally:
-        pdf.close()
-
-
 def pages_text(path: Path) -> list[str]:
-    """Each page's text, its lines top to bottom, one per line."""
+    """Each page's text, its lines in the order they were drawn, one per line."""
+    return _each_page(path, lambda page: "".join(f"{line}\n" for line in _drawn_lines(page)))
+
+
+def page_lines(path: Path, page: int) -> list[str]:
+    """The lines of page ``page`` (1-based) where they sit, top to bottom."""
     pdf = pdfium.PdfDocument(str(path))
     try:
-        return ["\n".join(_page_lines(pdf[i])) + "\n" for i in range(len(pdf))]
+        return _layout_lines(pdf[page - 1])
     finally:
         pdf.close()
 
 
 def page_text(path: Path, page: int | None = None) -> str:
-    """One page's text, or (``page`` None) every page's, separated by form feeds, as
-    ``pdftotext -layout`` prints them."""
+    """One page's lines where they sit, or (``page`` None) every page's, separated by form
+    feeds, as ``pdftotext -layout`` prints them."""
     if page is not None:
-        return "\n".join(page_lines(path, page)) + "\n"
-    return "\f".join(pages_text(path))
+        return "".join(f"{line}\n" for line in page_lines(path, page))
+    return "\f".join(_each_page(path, lambda p: "".join(f"{x}\n" for x in _layout_lines(p))))
+
+
+def pages_foot_text(path: Path, height_pt: float) -> list[str]:
+    """The text in the bottom ``height_pt`` points of each page (where the folio is)."""
+    def foot(page: pdfium.PdfPage) -> str:
+        width, _height = page.get_size()
+        return page.get_textpage().get_text_bounded(0, 0, width, height_pt)
+
+    return _each_page(path, foot)

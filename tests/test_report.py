@@ -100,12 +100,15 @@ def test_a_successful_run_counts_only_artifacts(tmp_path):
 
 def test_doit_prints_the_summary_after_building(tmp_path):
     project = copy_project(tmp_path / "project")
-    result = doit(project, "epub")
-    tail = result.stdout.split("built in ", 1)[1].splitlines()
-    assert tail[1].split()[0] == "build/putin-security/putin-security.epub"
-    assert tail[1].split()[-1] == "KiB"
+    result = doit(project, "epub")  # the EPUB's page list comes from the A4 edition: built too
+    summary = result.stdout.split("\nbuilt in ", 1)[1].splitlines()[1:]
+    written = {line.split()[0]: line.split()[1:] for line in summary}
+    assert written["build/putin-security/putin-security.epub"][-1] == "KiB"
+    pages = written["build/putin-security/putin-security-a4.pdf"]
+    assert pages[1] == "pages" and int(pages[0]) > 30
     again = doit(project, "epub")
-    assert again.stdout.splitlines()[-1].startswith("nothing to do: 1 artifact up to date")
+    assert again.stdout.splitlines()[-1].startswith(
+        f"nothing to do: {len(written)} artifacts up to date")
 
 
 def test_a_failed_build_names_the_task_and_the_target_it_did_not_write(tmp_path):
