@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from . import forms
 from .errors import ReaderError, ReaderErrors
 from .fsutil import read_text
 
@@ -336,6 +337,25 @@ def _relpath(path: Path, root: Path) -> Path:
 
 # --- the reader ---------------------------------------------------------------------------
 
+def _edition(c: _Collector, e: dict[str, Any], where: str) -> Edition | None:
+    """An edition whose every value has its closed form (coursepack.forms), or None."""
+    size, size_problem = forms.page_size(e["page_size"]) if isinstance(e.get("page_size"), str) \
+        else (None, None)
+    problems = {"id": forms.identifier(e["id"]) if isinstance(e.get("id"), str) else None,
+                "label": forms.plain_label(e["label"]) if isinstance(e.get("label"), str)
+                else None,
+                "page_size": size_problem,
+                "font_size_pt": forms.font_size(e["font_size_pt"])
+                if e.get("font_size_pt") is not None else None}
+    for key, problem in problems.items():
+        if problem:
+            c.add(f"{where}.{key}", problem)
+    if any(problems.values()) or size is None or not all(
+            isinstance(e.get(k), str) for k in ("id", "label")):
+        return None
+    return Edition(e["id"], e["label"], size, float(e["font_size_pt"]))
+
+
 _READER_REQUIRED = {"id": str, "title": str, "editors": list, "language": str,
                     "date": (str, int), "version": (str, int, float), "readings": list,
                     "editorial": dict, "editions": list, "csl": str}
@@ -368,7 +388,8 @@ def load_reader(path: str | Path = "reader.yaml") -> Reader:
             readings.append(reading)
     ids = [r.id for r in readings]
     for dup in sorted({i for i in ids if ids.count(i) > 1}):
-        c.add("readings", f"two readings have the id '{dup}'; ids must be unique")
+        files = " and ".join(str(_relpath(r.yaml_path, root)) for r in readings if r.id == dup)
+        c.add("readings", f"{files} have the same id '{dup}'; give each reading its own id")
     editorial = {}
     ed = c.mapping(d.get("editorial", {}), "editorial", {}, dict.fromkeys(EDITORIAL_PARTS, str))
     for part in EDITORIAL_PARTS:
@@ -378,8 +399,11 @@ def load_reader(path: str | Path = "reader.yaml") -> Reader:
     for i, item in enumerate(d.get("editions") or []):
         e = c.mapping(item, f"editions[{i}]", {"id": str, "label": str, "page_size": str,
                                                "font_size_pt": (int, float)}, {})
-        if e and not c.errors:
-            editions.append(Edition(e["id"], e["label"], e["page_size"], float(e["font_size_pt"])))
+        if e and (edition := _edition(c, e, f"editions[{i}]")) and not c.errors:
+            editions.append(edition)
+    edition_ids = [e.get("id") for e in d.get("editions") or [] if isinstance(e, dict)]
+    for dup in sorted({i for i in edition_ids if edition_ids.count(i) > 1}, key=str):
+        c.add("editions", f"two editions have the id '{dup}'; ids must be unique")
     optional_files = {}
     for key in ("glossary", "bibliography", "editor_notes", "csl"):
         if d.get(key):

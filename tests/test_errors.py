@@ -173,3 +173,48 @@ def test_a_missing_font_file_is_named(project):
     assert_clean_failure(build(project), "templates/print.css: font file "
                          "../fonts/CharisSIL-Bold.ttf not found")
     assert not (project / "build" / "putin-security" / "putin-security-a4.pdf").exists()
+
+
+# --- issue 14: configuration is validated against closed forms ----------------------------
+
+
+def test_two_readings_with_one_id_name_both_files(project):
+    twin = project / "sources" / "twin.yaml"
+    twin.write_text((project / "sources" / "why-putin-fights.yaml").read_text(encoding="utf-8"),
+                    encoding="utf-8")
+    edit(project / "reader.yaml", "  - sources/why-putin-fights.yaml\n",
+         "  - sources/why-putin-fights.yaml\n  - sources/twin.yaml\n")
+    output = assert_clean_failure(build(project), "'greene'", "sources/why-putin-fights.yaml",
+                                  "sources/twin.yaml")
+    assert len(error_lines(build(project))) == 1, output
+
+
+@pytest.mark.parametrize(("old", "new", "says"), [
+    ("page_size: A4, font_size_pt: 10.5}",
+     'page_size: "A4; } body { color: white !important } @page {", font_size_pt: 10.5}',
+     "editions[0].page_size: "),
+    ("page_size: A4, font_size_pt: 10.5}", "page_size: A9x, font_size_pt: 10.5}",
+     "editions[0].page_size: 'A9x' is not a page size"),
+    ("page_size: A4, font_size_pt: 10.5}", "page_size: 1mm 9000mm, font_size_pt: 10.5}",
+     "editions[0].page_size: "),
+    ("page_size: A4, font_size_pt: 10.5}", "page_size: A4, font_size_pt: 0}",
+     "editions[0].font_size_pt: 0 is out of range"),
+    ("page_size: A4, font_size_pt: 10.5}", "page_size: A4, font_size_pt: -10}",
+     "editions[0].font_size_pt: -10 is out of range"),
+    ("{id: a4, label: A4,", "{id: 'A 4', label: A4,", "editions[0].id: "),
+    ("{id: letter,", "{id: a4,", "editions: two editions have the id 'a4'"),
+    ("label: US Letter,", 'label: "US\\u0007Letter",', "editions[1].label: "),
+])
+def test_editions_are_validated_with_the_configuration(project, old, new, says):
+    edit(project / "reader.yaml", old, new)
+    output = assert_clean_failure(build(project), f"reader.yaml: {says}")
+    assert "WeasyPrint" not in output
+    assert not (project / "build").exists()  # stopped before any stage ran
+
+
+def test_named_and_explicit_page_sizes_are_accepted(project):
+    edit(project / "reader.yaml", "page_size: letter", "page_size: 148mm 210mm")
+    edit(project / "reader.yaml", "page_size: A4, font_size_pt: 16", "page_size: a5, "
+         "font_size_pt: 16")
+    reader = load_reader(project / "reader.yaml")
+    assert [e.page_size for e in reader.editions] == ["A4", "148mm 210mm", "A5"]
