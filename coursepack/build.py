@@ -17,6 +17,7 @@ from doit.exceptions import TaskFailed
 
 from .config import Reader, Reading, load_reader
 from .errors import ReaderError
+from .forms import control_in_values
 from .fsutil import read_text, write_atomic
 
 PACKAGE = Path(__file__).resolve().parent
@@ -107,6 +108,9 @@ def load_apparatus(reader: Reader, reading: Reading | None = None):  # -> annota
             data = json.loads(read_text(reader.bibliography))
         except json.JSONDecodeError as exc:
             raise ReaderError(f"{where}:{exc.lineno}", f"malformed JSON: {exc.msg}") from None
+        if found := control_in_values(data):
+            raise ReaderError(where, f"{found[0]}: control character {found[1]} in the value; "
+                              "delete it")
         bibliography = load_bibliography(data, where)
     if reader.editor_notes:
         notes = load_notes(load_yaml(reader.editor_notes), _rel(reader, reader.editor_notes))

@@ -153,7 +153,7 @@ def load_yaml(path: Path) -> Any:
     """Parse a YAML file safely (no Python tags); syntax errors name file, line and column."""
     text = read_text(path)
     try:
-        return yaml.safe_load(text)
+        data = yaml.safe_load(text)
     except yaml.constructor.ConstructorError as exc:
         mark = exc.problem_mark
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
@@ -164,6 +164,11 @@ def load_yaml(path: Path) -> Any:
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
         problem = getattr(exc, "problem", None) or str(exc)
         raise ReaderError(where, f"malformed YAML: {problem}; fix the syntax there") from None
+    if found := forms.control_in_values(data):
+        key, char = found
+        raise ReaderError(path, f"{key}: control character {char} in the value (an escape "
+                          "such as \\e or \\u0007); delete it")
+    return data
 
 
 class _Collector:

@@ -7,6 +7,7 @@ import tempfile
 from pathlib import Path
 
 from .errors import ReaderError
+from .forms import control_character
 
 
 def write_atomic(path: Path, data: str | bytes) -> None:
@@ -51,4 +52,9 @@ def read_text(path: Path) -> str:
             f"not UTF-8 (invalid byte 0x{raw[exc.start]:02x} at byte offset {exc.start}); "
             "re-save the file as UTF-8",
         ) from None
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if found := control_character(text):
+        line, column, char = found
+        raise ReaderError(f"{path}:{line}:{column}", f"control character {char} (not text); "
+                          "delete it, or retype the text around it")
+    return text

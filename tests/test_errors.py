@@ -218,3 +218,54 @@ def test_named_and_explicit_page_sizes_are_accepted(project):
          "font_size_pt: 16")
     reader = load_reader(project / "reader.yaml")
     assert [e.page_size for e in reader.editions] == ["A4", "148mm 210mm", "A5"]
+
+
+# --- control characters: refused with file, line and character, never echoed raw ---------
+
+RAW_CONTROLS = ("\x00", "\x1b", "\x7f", "\x9b")  # NUL, ESC, DEL, CSI
+
+
+def assert_no_raw_controls(output: str) -> None:
+    assert not any(c in output for c in (*RAW_CONTROLS, "\x07", "\u202e")), repr(output)
+
+
+@pytest.mark.parametrize("char", ["\x00", "\x1b", "\x0c"])
+def test_a_control_character_in_a_raw_text_is_refused_with_line_and_codepoint(project, char):
+    raw = project / "sources" / "why-putin-fights.txt"
+    edit(raw, "In a prominent and controversial essay",
+         f"In a prominent{char}[31m and controversial essay")
+    result = build(project)
+    output = assert_clean_failure(result, "why-putin-fights.txt:5:15: ",
+                                  f"U+{ord(char):04X}")
+    assert_no_raw_controls(output)
+    assert not (project / "build" / "putin-security" / "putin-security.epub").exists()
+
+
+def test_a_control_character_escaped_in_yaml_is_refused_with_its_key(project):
+    edit(project / "sources" / "why-putin-fights.yaml", "venue: TL;DRussia",
+         'venue: "\\e[2J\\a TL;DRussia')
+    edit(project / "sources" / "why-putin-fights.yaml", "newsletter)\n",
+         'newsletter)"\n')
+    output = assert_clean_failure(build(project), "why-putin-fights.yaml", "venue",
+                                  "U+001B")
+    assert_no_raw_controls(output)
+
+
+def test_a_control_character_in_editorial_markdown_is_refused(project):
+    intro = project / "sources" / "editorial" / "introduction.md"
+    intro.write_text(intro.read_text(encoding="utf-8") + "\nA bell\x07 rings.\n",
+                     encoding="utf-8")
+    output = assert_clean_failure(build(project), "introduction.md:", "U+0007")
+    assert_no_raw_controls(output)
+
+
+def test_user_text_echoed_in_an_error_is_made_printable(project):
+    edit(project / "sources" / "why-putin-fights.yaml", "raw: why-putin-fights.txt",
+         'raw: "missing\\u202etxt.exe"')
+    output = assert_clean_failure(build(project), "does not exist", "missing<U+202E>txt.exe")
+    assert_no_raw_controls(output)
+
+
+def test_reader_errors_never_carry_raw_control_characters():
+    error = ReaderError("file\x1b[2J.txt", "rule 'a\x00b' matches nothing\x07")
+    assert str(error) == "file<U+001B>[2J.txt: rule 'a<U+0000>b' matches nothing<U+0007>"
