@@ -18,7 +18,7 @@ from doit.exceptions import TaskFailed
 from .config import Reader, Reading, load_reader
 from .errors import ReaderError
 from .forms import control_in_values
-from .fsutil import read_text, write_atomic
+from .fsutil import environment_error, read_text, write_atomic
 
 PACKAGE = Path(__file__).resolve().parent
 T = TypeVar("T")
@@ -56,7 +56,10 @@ def pdf_path(reader: Reader, edition_id: str) -> tuple[Path, Path]:
 def run_action(function: Callable[..., None], *args: object) -> TaskFailed | None:
     """Run a stage; a ReaderError becomes one line on stderr and a failed task (no traceback)."""
     try:
-        function(*args)
+        try:
+            function(*args)
+        except OSError as exc:  # a full disk, a read-only directory: the machine's, not a bug
+            raise environment_error(exc) or exc from None
     except ReaderError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return TaskFailed(str(exc), report=False)  # reported above, once

@@ -269,3 +269,56 @@ def test_user_text_echoed_in_an_error_is_made_printable(project):
 def test_reader_errors_never_carry_raw_control_characters():
     error = ReaderError("file\x1b[2J.txt", "rule 'a\x00b' matches nothing\x07")
     assert str(error) == "file<U+001B>[2J.txt: rule 'a<U+0000>b' matches nothing<U+0007>"
+
+
+# --- write errors: a full disk is one line ------------------------------------------------
+
+
+def test_a_full_disk_while_writing_is_one_error_and_leaves_the_old_file(tmp_path, monkeypatch):
+    import errno
+    import os
+
+    target = tmp_path / "out.pdf"
+    target.write_bytes(b"%PDF old and complete")
+
+    def full(_fd):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr("coursepack.fsutil.os.fsync", full)
+    with pytest.raises(ReaderError, match=r"out\.pdf: cannot write \(No space left on device\)"):
+        write_atomic(target, b"%PDF new")
+    assert target.read_bytes() == b"%PDF old and complete"
+    assert list(tmp_path.iterdir()) == [target]
+
+
+def test_a_disk_error_inside_a_stage_is_one_line(capsys):
+    import errno
+    import os
+
+    from coursepack.build import run_action
+
+    def stage():
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    failed = run_action(stage)
+    assert failed is not None
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "No space left on device" in err
+    assert err.count("\n") == 1
+
+
+def test_a_file_size_limit_mid_build_is_one_line_and_no_partial_output(project):
+    """A real write failure (EFBIG from RLIMIT_FSIZE stands in for a full disk)."""
+    import resource
+
+    assert build(project, "assemble").returncode == 0
+
+    def small_files():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (50_000, 50_000))
+
+    result = subprocess.run([sys.executable, "-m", "doit", "pdf:a4"], cwd=project,
+                            capture_output=True, text=True, timeout=600, preexec_fn=small_files)
+    assert_clean_failure(result, "putin-security-a4.html: cannot write (File too large)")
+    out = project / "build" / "putin-security"
+    assert not (out / "putin-security-a4.html").exists()
+    assert not list(out.glob(".*.part"))
