@@ -13,6 +13,7 @@ from pathlib import Path
 from PIL import Image, ImageDraw, ImageFont
 
 from .config import Reader
+from .errors import ReaderError
 
 SIZE = (1600, 2400)  # 2:3, the shape most e-reader stores expect
 MARGIN = 150
@@ -46,11 +47,22 @@ def _block(draw: ImageDraw.ImageDraw, y: int, text: str, font: ImageFont.FreeTyp
     return y
 
 
+def _font(path: Path, size: int) -> ImageFont.FreeTypeFont:
+    where = Path(path.parent.name) / path.name  # fonts/<file>, as the repository names it
+    if not path.is_file():
+        raise ReaderError(where, "font file not found (the EPUB cover is set in it); restore "
+                          "it from the repository")
+    try:
+        return ImageFont.truetype(str(path), size)
+    except OSError as exc:
+        raise ReaderError(where, f"not a font file Pillow can read ({exc}); restore it from "
+                          "the repository") from None
+
+
 def cover_png(title: str, subtitle: str, editors: list[str] | tuple[str, ...],
               fonts: Path, kicker: str = "A course reader") -> bytes:
     """The cover as PNG bytes: kicker, title, rule, subtitle, and the editors at the foot."""
-    face = {k: (lambda size, f=f: ImageFont.truetype(str(fonts / f), size))
-            for k, f in FONTS.items()}
+    face = {k: (lambda size, f=f: _font(fonts / f, size)) for k, f in FONTS.items()}
     image = Image.new("RGB", SIZE, GROUND)
     draw = ImageDraw.Draw(image)
     draw.rectangle((60, 60, SIZE[0] - 61, SIZE[1] - 61), outline=ACCENT, width=4)

@@ -322,3 +322,10 @@ def test_a_file_size_limit_mid_build_is_one_line_and_no_partial_output(project):
     out = project / "build" / "putin-security"
     assert not (out / "putin-security-a4.html").exists()
     assert not list(out.glob(".*.part"))
+
+
+def test_a_missing_font_file_is_named_by_the_epub_cover_too(project):
+    (project / "fonts" / "CharisSIL-Italic.ttf").unlink()
+    assert_clean_failure(build(project, "epub"), "fonts/CharisSIL-Italic.ttf: font file not "
+                         "found")
+    assert not (project / "build" / "putin-security" / "putin-security.epub").exists()
