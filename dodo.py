@@ -37,7 +37,7 @@ PKG = Path("coursepack")
 def code(*modules: str) -> list[str]:
     """The package modules a stage runs: editing them re-runs the stage."""
     return [str(PKG / f"{m}.py")
-            for m in ("config", "errors", "fsutil", "build", "assets", *modules)]
+            for m in ("config", "errors", "forms", "fsutil", "build", "assets", *modules)]
 
 
 def _reader():
@@ -110,7 +110,7 @@ def _render_deps(reader) -> list[str]:
     deps = [str(paths(reader)["assembled"]), str(reader.csl)]
     if reader.bibliography:
         deps += [str(reader.bibliography), "filters/backlinks.lua"]
-    return deps + code("pandoc", "dates")
+    return deps + code("pandoc", "dates", "safety")
 
 
 def task_pdf():

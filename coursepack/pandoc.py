@@ -12,6 +12,7 @@ from pathlib import Path
 
 from .config import Reader
 from .errors import ReaderError
+from .safety import check_csl
 
 # The Lua filter that links bibliography entries back to their citations (kept with the code).
 BACKLINKS = Path(__file__).resolve().parent.parent / "filters" / "backlinks.lua"
@@ -28,6 +29,7 @@ def common_args(reader: Reader) -> list[str]:
         f"--resource-path={reader.root}",
     ]
     if reader.bibliography is not None:
+        check_csl(reader.csl, reader.root)  # pandoc would read anything it names, or fetch it
         # The back-link filter reads citeproc's output, so it must come after --citeproc.
         args += ["--citeproc", f"--bibliography={reader.bibliography}", f"--csl={reader.csl}",
                  f"--lua-filter={BACKLINKS}"]

@@ -329,3 +329,33 @@ def test_a_missing_font_file_is_named_by_the_epub_cover_too(project):
     assert_clean_failure(build(project, "epub"), "fonts/CharisSIL-Italic.ttf: font file not "
                          "found")
     assert not (project / "build" / "putin-security" / "putin-security.epub").exists()
+
+
+# --- the citation style --------------------------------------------------------------------
+
+DEPENDENT_CSL = """<?xml version="1.0" encoding="utf-8"?>
+<style xmlns="http://purl.org/net/xbiblio/csl" class="in-text" version="1.0">
+  <info><title>Dependent</title><id>x</id>
+    <link href="http://127.0.0.1:9/styles/apa" rel="independent-parent"/>
+    <updated>2020-01-01T00:00:00+00:00</updated></info>
+</style>
+"""
+XXE_CSL = """<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE style [<!ENTITY host SYSTEM "file:///etc/hostname">]>
+<style xmlns="http://purl.org/net/xbiblio/csl" class="in-text" version="1.0">
+  <citation><layout><text value="&host;"/></layout></citation>
+</style>
+"""
+
+
+@pytest.mark.parametrize(("content", "says"), [
+    ("not xml {\n", "not well-formed XML"),
+    ("<style/>\n", "not a CSL style"),
+    (DEPENDENT_CSL, "dependent style"),
+    (XXE_CSL, "DOCTYPE"),
+])
+@pytest.mark.parametrize("task", ["pdf:a4", "epub"])
+def test_a_bad_citation_style_is_named(project, content, says, task):
+    (project / "styles" / "chicago-author-date.csl").write_text(content, encoding="utf-8")
+    output = assert_clean_failure(build(project, task), "styles/chicago-author-date.csl: ", says)
+    assert "reader.md" not in output
