@@ -9,9 +9,9 @@ changed source is never mis-cleaned in silence.
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass, field
 
+from . import patterns
 from .config import Reading, Rule
 from .errors import ReaderError
 from .markdown import StageDoc
@@ -48,7 +48,7 @@ def _matches(rule: Rule, keyed: str, value: str | None = None) -> bool:
         return keyed == _key(rule.line)
     if rule.starts_with is not None:
         return keyed.startswith(_key(rule.starts_with))
-    return re.search(rule.pattern or "", keyed) is not None
+    return patterns.search(rule.pattern or "", keyed) is not None
 
 
 def _find(rule: Rule, keyed: dict[int, str], value: str | None = None) -> list[int]:
@@ -112,8 +112,8 @@ def _ranges(numbers: tuple[int, ...]) -> str:
 
 
 def _embedded_post(rule: Rule, raw: str, where: str, line_no: int) -> str:
-    match = re.search(rule.pattern or "", _key(raw))
-    text = match.group("text").strip() if match else ""
+    match = patterns.search(rule.pattern or "", _key(raw))
+    text = patterns.group(match, "text").strip() if match else ""
     if not text:
         raise ReaderError(where, f"rule '{rule.name}': the (?P<text>...) group is empty on "
                           f"line {line_no}; fix the pattern")

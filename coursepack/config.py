@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from . import forms
+from . import forms, patterns
 from .errors import ReaderError, ReaderErrors
 from .fsutil import read_text
 
@@ -266,13 +266,10 @@ def _rule(c: _Collector, data: Any, where: str) -> Rule | None:
     if ranged and action != "drop":
         c.add(where, "a from/to range can only be dropped (action: drop)")
     if d.get("pattern"):
-        try:
-            compiled = re.compile(d["pattern"])
-        except re.error as exc:
-            c.add(f"{where}.pattern", f"invalid regular expression ({exc})")
-        else:
-            if action == "embedded_post" and "text" not in compiled.groupindex:
-                c.add(f"{where}.pattern", "an embedded_post pattern needs a (?P<text>...) group")
+        if problem := patterns.problem(d["pattern"]):  # matched in linear time (RE2)
+            c.add(f"{where}.pattern", f"rule '{d.get('name', '')}': {problem}")
+        elif action == "embedded_post" and "text" not in patterns.group_names(d["pattern"]):
+            c.add(f"{where}.pattern", "an embedded_post pattern needs a (?P<text>...) group")
     attribution = None
     if action == "embedded_post":
         a = c.mapping(d.get("attribution"), f"{where}.attribution",

@@ -359,3 +359,61 @@ def test_a_bad_citation_style_is_named(project, content, says, task):
     (project / "styles" / "chicago-author-date.csl").write_text(content, encoding="utf-8")
     output = assert_clean_failure(build(project, task), "styles/chicago-author-date.csl: ", says)
     assert "reader.md" not in output
+
+
+# --- rule patterns: linear-time matching, one line for a pattern it cannot take ------------
+
+
+def add_rule(project: Path, rule: str) -> None:
+    """Append a rule to Greene's reading (its rules list ends the rules: block)."""
+    edit(project / "sources" / "why-putin-fights.yaml", "\n# Citations:",
+         f"\n{rule.rstrip()}\n\n# Citations:")
+
+
+def clean_within(project: Path, seconds: int) -> subprocess.CompletedProcess[str]:
+    """Run the clean stage; a matcher that backtracks without end fails the test by time."""
+    try:
+        return subprocess.run([sys.executable, "-m", "doit", "clean_text"], cwd=project,
+                              capture_output=True, text=True, timeout=seconds)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"the clean stage ran for more than {seconds} s: a runaway pattern")
+
+
+RUNAWAY_RULE = """\
+  - name: runaway
+    reason: Drops a line of a's; a backtracking matcher takes 2^40 steps on the next line.
+    action: drop
+    pattern: '^(a+)+$'
+"""
+
+
+def test_a_catastrophic_pattern_runs_in_linear_time(project):
+    raw = project / "sources" / "why-putin-fights.txt"
+    edit(raw, "regime security\n", "regime security\naaaa\n" + "a" * 40 + "!\n")
+    add_rule(project, RUNAWAY_RULE)
+    result = clean_within(project, 90)
+    assert result.returncode == 0, result.stdout + result.stderr
+    audit = (project / "build" / "putin-security" / "clean" / "greene.audit.md").read_text(
+        encoding="utf-8")
+    assert "- runaway (drop): lines 4; 1 non-blank" in audit
+
+
+def test_a_pattern_that_matches_nothing_in_the_essay_stops_quickly(project):
+    add_rule(project, RUNAWAY_RULE.replace("'^(a+)+$'", "'(.*a){20}QQQ'"))
+    result = clean_within(project, 90)
+    assert_clean_failure(result, "rule 'runaway' matches nothing")
+
+
+@pytest.mark.parametrize(("pattern", "says"), [
+    ("'(?=Leave)Leave a Reply'", "look-ahead and look-behind"),
+    (r"'(a)\1'", "back-references"),
+    (r"'(\w+\s*){500}QQ'", "too costly"),
+    ("'(unclosed'", "missing )"),
+])
+def test_a_pattern_the_matcher_cannot_take_is_one_line_naming_file_and_rule(
+        project, pattern, says):
+    add_rule(project, RUNAWAY_RULE.replace("'^(a+)+$'", pattern))
+    result = clean_within(project, 90)
+    output = assert_clean_failure(result, "sources/why-putin-fights.yaml: ", "rule 'runaway'",
+                                  says)
+    assert len(error_lines(result)) == 1, output
