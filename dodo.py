@@ -25,11 +25,13 @@ from coursepack.build import (
     pdf_path,
     run_action,
 )
+from coursepack.buildlock import hold
 from coursepack.config import load_reader
 from coursepack.dates import build_epoch, reader_inputs
 from coursepack.dist import dist_targets, git_unchanged, make_dist
 
 DOIT_CONFIG = {"default_tasks": ["pdf", "epub"], "verbosity": 1}
+hold(Path(__file__).resolve().parent)  # one build at a time here; sweeps what killed ones left
 READER_FILE = get_var("reader", "reader.yaml")
 PKG = Path("coursepack")
 
@@ -37,7 +39,8 @@ PKG = Path("coursepack")
 def code(*modules: str) -> list[str]:
     """The package modules a stage runs: editing them re-runs the stage."""
     return [str(PKG / f"{m}.py")
-            for m in ("config", "errors", "forms", "fsutil", "build", "assets", *modules)]
+            for m in ("config", "errors", "forms", "fsutil", "build", "assets", "buildlock",
+                      *modules)]
 
 
 def _reader():

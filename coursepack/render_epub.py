@@ -7,8 +7,10 @@ builds of the same inputs are byte-identical.
 from __future__ import annotations
 
 import io
+import os
 import posixpath
 import re
+import tempfile
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -138,7 +140,9 @@ def render_epub(reader: Reader, assembled: Path, templates: Path, metadata_out: 
 
     write_atomic(metadata_out, epub_metadata(reader, templates))
     write_atomic(cover_out, reader_cover(reader))
-    tmp = epub_out.with_name(f".{epub_out.name}.part")
+    fd, name = tempfile.mkstemp(dir=epub_out.parent, prefix=f".{epub_out.name}.", suffix=".part")
+    os.close(fd)  # a name of its own: two builds never share it
+    tmp = Path(name)
     try:
         run_pandoc(assembled, "epub3", epub_args(reader, templates, metadata_out, cover_out),
                    output=tmp, source_date_epoch=build_epoch(reader), sandbox=False)

@@ -21,6 +21,7 @@ from pathlib import Path
 import jinja2
 
 from .assets import PDF_NOTES_FILTER, PDF_STYLESHEETS
+from .buildlock import scratch
 from .config import Edition, Reader
 from .dates import build_epoch, iso_timestamp
 from .errors import ReaderError
@@ -172,6 +173,7 @@ def render_pdf(reader: Reader, edition: Edition, assembled: Path, templates: Pat
     """The PDF task's action: write the print HTML (for inspection) and the PDF, atomically."""
     html = print_html(reader, assembled, edition, templates)
     write_atomic(html_out, html)
-    pdf = html_to_pdf(html, reader.root, [templates / f for f in PDF_STYLESHEETS],
-                      edition_css(edition, templates))
+    with scratch(reader.root):  # WeasyPrint's font folder: inside build/, swept if killed
+        pdf = html_to_pdf(html, reader.root, [templates / f for f in PDF_STYLESHEETS],
+                          edition_css(edition, templates))
     write_atomic(pdf_out, pdf)

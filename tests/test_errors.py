@@ -417,3 +417,59 @@ def test_a_pattern_the_matcher_cannot_take_is_one_line_naming_file_and_rule(
     output = assert_clean_failure(result, "sources/why-putin-fights.yaml: ", "rule 'runaway'",
                                   says)
     assert len(error_lines(result)) == 1, output
+
+
+# --- builds at once, killed builds ---------------------------------------------------------
+
+
+def start(project: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "doit", *args], cwd=project, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_two_builds_at_once_in_one_checkout_both_succeed(project):
+    import zipfile
+
+    assert build(project, "assemble").returncode == 0
+    epub = project / "build" / "putin-security" / "putin-security.epub"
+    for _trial in range(3):
+        assert build(project, "forget", "epub").returncode == 0
+        epub.unlink(missing_ok=True)
+        children = [start(project, "epub"), start(project, "epub")]
+        for child in children:
+            stdout, stderr = child.communicate(timeout=600)
+            assert child.returncode == 0, stdout + stderr
+            assert "Traceback" not in stdout + stderr
+        with zipfile.ZipFile(epub) as book:
+            assert book.namelist()[0] == "mimetype" and book.testzip() is None
+        assert not list(epub.parent.glob(".*.part"))
+
+
+def test_a_killed_build_leaves_no_temporary_files_after_the_next_build(project, tmp_path):
+    import os
+    import signal
+    import time
+
+    machine_tmp = tmp_path / "tmp"  # the machine's temporary directory, for this test
+    machine_tmp.mkdir()
+    env = {**os.environ, "TMPDIR": str(machine_tmp)}
+    assert build(project, "assemble").returncode == 0
+    out = project / "build" / "putin-security"
+    (out / ".putin-security.epub.part").write_bytes(b"PK, half an EPUB")  # a killed pandoc's
+    child = start(project, "pdf:a4", env=env)
+
+    def font_folders() -> list[Path]:
+        return [*machine_tmp.glob("weasyprint-*"), *(project / "build").rglob("weasyprint-*")]
+
+    for _ in range(600):  # wait (at most a minute) until WeasyPrint has unpacked the fonts
+        if font_folders() or child.poll() is not None:
+            break
+        time.sleep(0.1)
+    child.send_signal(signal.SIGKILL)
+    child.communicate(timeout=60)
+    assert font_folders(), "WeasyPrint never made its font folder: nothing was tested"
+    result = subprocess.run([sys.executable, "-m", "doit", "pdf:a4"], cwd=project, env=env,
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert font_folders() == []
+    assert not list((project / "build").rglob("*.part"))
