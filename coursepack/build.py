@@ -17,7 +17,7 @@ from doit.exceptions import TaskFailed
 
 from .config import Reader, Reading, load_reader
 from .errors import ReaderError
-from .forms import control_in_values
+from .forms import long_word, value_problem
 from .fsutil import environment_error, read_text, write_atomic
 
 PACKAGE = Path(__file__).resolve().parent
@@ -83,10 +83,24 @@ def clean_reading(reader_file: str, reading_id: str) -> None:
 
     reader = load_reader(reader_file)
     reading = reader.reading(reading_id)
-    cleaned = clean_text(reading, read_text(reading.raw_path))
+    raw = read_text(reading.raw_path)
+    cleaned = clean_text(reading, raw)
+    check_words(cleaned.doc.text(), raw, _rel(reader, reading.raw_path))
     md_out, audit_out = clean_path(reader, reading_id)
     write_atomic(audit_out, "\n".join(cleaned.audit) + "\n")
     write_atomic(md_out, cleaned.doc.text())
+
+
+def check_words(cleaned: str, raw: str, where: str) -> None:
+    """A word too long for any line, kept by the rules, stops the build (forms.MAX_WORD)."""
+    if (found := long_word(cleaned)) is None:
+        return
+    start = found.split("“", 1)[1][:12]
+    number, line = next(((n, text) for n, text in enumerate(raw.split("\n"), start=1)
+                         if start in text), (0, ""))
+    raise ReaderError(f"{where}:{number}" if number else where,
+                      f"{long_word(line) or found}; no page can hold it: drop the line with a "
+                      "rule (action: drop), or paste the text with its spaces")
 
 
 def _rel(reader: Reader, path: Path) -> str:
@@ -111,9 +125,8 @@ def load_apparatus(reader: Reader, reading: Reading | None = None):  # -> annota
             data = json.loads(read_text(reader.bibliography))
         except json.JSONDecodeError as exc:
             raise ReaderError(f"{where}:{exc.lineno}", f"malformed JSON: {exc.msg}") from None
-        if found := control_in_values(data):
-            raise ReaderError(where, f"{found[0]}: control character {found[1]} in the value; "
-                              "delete it")
+        if found := value_problem(data):
+            raise ReaderError(where, f"{found[0]}: {found[1]}")
         bibliography = load_bibliography(data, where)
     if reader.editor_notes:
         notes = load_notes(load_yaml(reader.editor_notes), _rel(reader, reader.editor_notes))

@@ -164,10 +164,8 @@ def load_yaml(path: Path) -> Any:
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
         problem = getattr(exc, "problem", None) or str(exc)
         raise ReaderError(where, f"malformed YAML: {problem}; fix the syntax there") from None
-    if found := forms.control_in_values(data):
-        key, char = found
-        raise ReaderError(path, f"{key}: control character {char} in the value (an escape "
-                          "such as \\e or \\u0007); delete it")
+    if found := forms.value_problem(data):
+        raise ReaderError(path, f"{found[0]}: {found[1]}")
     return data
 
 

@@ -45,22 +45,46 @@ def control_character(text: str) -> tuple[int, int, str] | None:
     return line, column, codepoint(match.group())
 
 
-def control_in_values(data: Any, where: str = "") -> tuple[str, str] | None:
-    """(key path, U+XXXX) of the first control character in any string of parsed YAML/JSON
-    data (escapes like "\\0" or "\\u0007" get past a check of the file's text)."""
+def value_problem(data: Any, where: str = "") -> tuple[str, str] | None:
+    """(key path, what is wrong) for the first string of parsed YAML/JSON data that holds a
+    control character (escapes like "\\0" or "\\u0007" get past a check of the file's text)
+    or a word too long for any line; None when every string is fine."""
     if isinstance(data, str):
-        found = CONTROL.search(data)
-        return (where, codepoint(found.group())) if found else None
+        if found := CONTROL.search(data):
+            return where, (f"control character {codepoint(found.group())} in the value (an "
+                           "escape such as \\e or \\u0007); delete it")
+        if found := long_word(data):
+            return where, f"{found} in the value; {LONG_WORD_ADVICE}"
+        return None
     items = data.items() if isinstance(data, dict) else \
         enumerate(data) if isinstance(data, list) else ()
     for key, value in items:
         path = f"{where}[{key}]" if isinstance(key, int) else \
             f"{where}.{key}" if where else str(key)
         if isinstance(key, str) and (found := CONTROL.search(key)):
-            return path, codepoint(found.group())
-        if problem := control_in_values(value, path):
+            return path, f"control character {codepoint(found.group())} in a key; delete it"
+        if problem := value_problem(value, path):
             return problem
     return None
+
+
+# A word longer than this (no space, no hyphen) fits no line: broken anywhere, it would fill
+# lines with fragments, and WeasyPrint's hyphenation of it grows with its square (a word of
+# 5,000 letters took a minute), so it is refused. Shorter words break anywhere
+# (``overflow-wrap: anywhere`` in print.css and epub.css) rather than run off the page.
+MAX_WORD = 1000
+_LONG_WORD = re.compile(rf"[^\s\-\u2010-\u2014]{{{MAX_WORD + 1},}}")
+LONG_WORD_ADVICE = "no page can hold it; shorten it, or split it with spaces"
+
+
+def long_word(text: str) -> str | None:
+    """'a word of N characters without a space (starting "…")' for the first word of
+    ``text`` longer than MAX_WORD characters, or None."""
+    match = _LONG_WORD.search(text)
+    if match is None:
+        return None
+    return (f"a word of {len(match.group())} characters without a space (starting "
+            f"“{match.group()[:12]}…”)")
 
 
 # --- editions -----------------------------------------------------------------------------

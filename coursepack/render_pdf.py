@@ -126,6 +126,34 @@ def hyphen_ladders(document) -> list:  # -> [element]
     return found
 
 
+def overflowing_text(document) -> list[tuple[str, str]]:
+    """(nearest id, text) of each piece of text that runs past the right edge of its block.
+
+    ``overflow-wrap: anywhere`` breaks a word too wide for the line, but WeasyPrint 70 misses
+    some break opportunities (a word glued to an inline box, its issue 1614); such text would
+    be cut off at the page edge, so it is found here and the build stops instead.
+    """
+    found = []
+
+    def walk(box, ident: str) -> None:
+        element = getattr(box, "element", None)
+        ident = (element.get("id") if element is not None else None) or ident
+        for child in getattr(box, "children", ()):
+            if type(child).__name__ != "LineBox":
+                walk(child, ident)
+                continue
+            right = box.content_box_x() + box.width
+            for text in child.descendants():
+                if getattr(text, "text", "").strip() and \
+                        text.position_x + text.width > right + OVERFLOW_TOLERANCE:
+                    found.append((ident, text.text.strip()))
+
+    for page in document.pages:
+        walk(page._page_box, "")
+    return found
+
+
+OVERFLOW_TOLERANCE = 1  # CSS px: rounding, never a glyph
 _FONT_FACE_URL = re.compile(r"@font-face\s*\{[^}]*?url\(\s*[\"']?([^\"')]+)", re.S)
 
 
@@ -165,6 +193,12 @@ def html_to_pdf(html: str, root: Path, stylesheets: list[Path], extra_css: str,
         pdf = document.write_pdf(pdf_variant=PDF_VARIANT)
     if warnings:
         raise ReaderError("WeasyPrint", f"{len(warnings)} warning(s), first: {warnings[0]}")
+    if overflow := overflowing_text(document):
+        where, text = overflow[0]
+        place = f" in #{where}" if where else ""
+        raise ReaderError("WeasyPrint", f"text runs off the page{place} "
+                          f"(“{text[:30]}…”): a word too long for the line that could not be "
+                          "broken; put a space before it in the source, or drop it with a rule")
     return pdf
 
 

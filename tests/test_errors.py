@@ -473,3 +473,50 @@ def test_a_killed_build_leaves_no_temporary_files_after_the_next_build(project, 
     assert result.returncode == 0, result.stdout + result.stderr
     assert font_folders() == []
     assert not list((project / "build").rglob("*.part"))
+
+
+# --- a word too long for any line ----------------------------------------------------------
+
+GREEK = "αβγδεζηθικλμνξοπρστυφχψω"
+
+
+def greek_token(length: int) -> str:
+    return "".join(GREEK[(i * 7) % len(GREEK)] for i in range(length))
+
+
+def test_a_megabyte_word_without_spaces_stops_with_one_line(project):
+    edit(project / "sources" / "why-putin-fights.txt", "regime security\n",
+         "regime security\n" + greek_token(1 << 19) + "\n")  # 512 Ki characters, 1 MiB
+    result = build(project, "clean_text")
+    assert_clean_failure(result, "why-putin-fights.txt:4: ", "524288 characters without a "
+                         "space")
+    assert not (project / "build" / "putin-security" / "clean" / "greene.md").exists()
+
+
+def test_a_long_word_breaks_anywhere_and_no_letter_is_lost(project):
+    import re
+    import zipfile
+
+    token = greek_token(700)
+    edit(project / "sources" / "why-putin-fights.txt", "regime security\n",
+         "regime security\n" + token + "\n")
+    result = build(project, "pdf:a4", "epub")
+    assert result.returncode == 0, result.stdout + result.stderr
+    pdf = project / "build" / "putin-security" / "putin-security-a4.pdf"
+    text = subprocess.run(["pdftotext", "-enc", "UTF-8", str(pdf), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    assert re.sub(f"[^{GREEK}]", "", text) == token  # every letter on the page, in order
+    with zipfile.ZipFile(pdf.with_suffix(".epub").with_name("putin-security.epub")) as book:
+        css = "".join(book.read(n).decode() for n in book.namelist() if n.endswith(".css"))
+    assert re.search(r"body \{[^}]*overflow-wrap: anywhere", css)
+
+
+def test_a_word_weasyprint_cannot_break_stops_the_pdf_rather_than_run_off_the_page(tmp_path):
+    """WeasyPrint 70 cannot break a word glued to an inline box (its issue 1614): the build
+    stops with a line instead of cutting the word off at the page edge."""
+    from coursepack.render_pdf import html_to_pdf
+
+    page = (f'<html lang="en"><head><title>t</title></head><body><p>Before '
+            f'<em>it</em>{greek_token(700)} after.</p></body></html>')
+    with pytest.raises(ReaderError, match="text runs off the page"):
+        html_to_pdf(page, tmp_path, [], "body { overflow-wrap: anywhere }")
