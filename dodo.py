@@ -103,7 +103,8 @@ def task_assemble():
     return {
         "actions": [(run_action, [assemble_reader, READER_FILE])],
         "file_dep": deps + _apparatus_files(reader)
-        + code("assemble", "annotate", "markdown", "textnorm", *APPARATUS_CODE),
+        + code("assemble", "annotate", "markdown", "textnorm", "safety", "pandoc",
+               *APPARATUS_CODE),
         "targets": [str(paths(reader)["assembled"])],
         "clean": True,
     }

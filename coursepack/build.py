@@ -203,6 +203,7 @@ def _use_label(where: str, readings: dict[str, str]) -> str:
 def assemble_reader(reader_file: str) -> None:
     from .assemble import assemble, load_index, tool_versions
     from .markdown import read_stage
+    from .safety import check_markdown
 
     reader = load_reader(reader_file)
     docs, index = {}, {}
@@ -211,6 +212,8 @@ def assemble_reader(reader_file: str) -> None:
         docs[reading.id] = read_stage(md_path)
         index[reading.id] = load_index(index_path)
     editorial = {name: read_text(path) for name, path in reader.editorial.items()}
+    for name, path in reader.editorial.items():  # no image from outside, no raw HTML ...
+        check_markdown(editorial[name], path, reader.root)
     editorial, chapters = apparatus_chapters(reader, docs, editorial)
     text = assemble(reader, docs, index, editorial, tool_versions(), paths(reader)["templates"],
                     chapters)

@@ -23,7 +23,7 @@ from .config import Reader
 from .dates import build_epoch
 from .errors import ReaderError
 from .fsutil import write_atomic
-from .pandoc import common_args, run_pandoc
+from .pandoc import common_args, render
 
 PANDOC_A11Y_META = re.compile(r'[ \t]*<meta property="schema:access[^"]*">[^<]*</meta>\n')
 ACCESSIBILITY_SUMMARY = (
@@ -144,8 +144,8 @@ def render_epub(reader: Reader, assembled: Path, templates: Path, metadata_out: 
     os.close(fd)  # a name of its own: two builds never share it
     tmp = Path(name)
     try:
-        run_pandoc(assembled, "epub3", epub_args(reader, templates, metadata_out, cover_out),
-                   output=tmp, source_date_epoch=build_epoch(reader), sandbox=False)
+        render(reader, assembled, "epub3", epub_args(reader, templates, metadata_out, cover_out),
+               output=tmp, source_date_epoch=build_epoch(reader), sandbox=False)
         epub = with_package_meta(tmp.read_bytes(), metadata_out.read_text())
         write_atomic(epub_out, with_landmarks(epub))
     finally:

@@ -16,6 +16,7 @@ import contextlib
 import logging
 import re
 from collections.abc import Iterator
+from html import escape as html_escape
 from pathlib import Path
 
 import jinja2
@@ -26,7 +27,7 @@ from .config import Edition, Reader
 from .dates import build_epoch, iso_timestamp
 from .errors import ReaderError
 from .fsutil import write_atomic
-from .pandoc import common_args, run_pandoc
+from .pandoc import common_args, render
 
 PDF_VARIANT = "pdf/ua-1"
 MAX_HYPHENATED_RUN = 2  # consecutive lines ending in a hyphen, at most
@@ -41,10 +42,10 @@ def print_html(reader: Reader, assembled: Path, edition: Edition, templates: Pat
         "--section-divs",
         "--wrap=none",  # no line breaks inside attributes (they end up in the PDF metadata)
         f"--lua-filter={templates / PDF_NOTES_FILTER}",
-        f"--variable=edition:{edition.label}",
+        f"--variable=edition:{html_escape(edition.label)}",  # variables are not escaped
         f"--variable=created:{iso_timestamp(build_epoch(reader))}",
     ]
-    return run_pandoc(assembled, "html5", args)
+    return render(reader, assembled, "html5", args)
 
 
 def edition_css(edition: Edition, templates: Path) -> str:

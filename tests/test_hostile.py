@@ -126,3 +126,90 @@ def test_escaped_text_reads_back_literally_through_pandoc(text):
     out = pypandoc.convert_text(escape_markdown(line), "plain", format=MARKDOWN,
                                 extra_args=["--wrap=none"], sandbox=True)
     assert " ".join(out.split()) == " ".join(line.split())
+
+
+# --- issue 14, item 1: editorial Markdown cannot make pandoc read or fetch anything ---------
+
+INTRO = "sources/editorial/introduction.md"
+MACHINE_FILES = ("/etc/passwd", "/etc/hostname")
+
+
+def run_doit(project, *args):
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "doit", *args], cwd=project,
+                          capture_output=True, text=True, timeout=900)
+
+
+@pytest.fixture(scope="module")
+def pristine(tmp_path_factory):
+    """A copy of the project cleaned and annotated once; each case copies it."""
+    project = copy_project(tmp_path_factory.mktemp("pristine") / "project")
+    result = run_doit(project, "annotate")
+    assert result.returncode == 0, result.stdout + result.stderr
+    return project
+
+
+def hostile_copy(pristine, tmp_path):
+    import shutil
+
+    project = tmp_path / "project"
+    shutil.copytree(pristine, project, symlinks=True)
+    return project
+
+
+@pytest.mark.parametrize("snippet", [
+    "![passwd](file:///etc/passwd)",
+    "![host](/etc/hostname)",
+    "![remote](http://127.0.0.1:9/y.png)",
+    "![up](../../../../../../../etc/passwd)",
+    "![link](sources/editorial/leak.png)",  # a symbolic link to /etc/hostname
+    "![not an image](sources/glossary.yaml)",
+    '<img src="/etc/hostname" alt="x">',
+    '<iframe src="file:///etc/passwd"></iframe>',
+    "<script>alert(1)</script>",
+    "<!-- a comment pandoc would pass through -->",
+    "[a link](javascript:alert(1))",
+    "<file:///etc/passwd>",
+    '[click]{onclick="alert(1)"}',
+    '[styled]{style="background: url(http://127.0.0.1:9/x)"}',
+    "---\ncover-image: /etc/hostname\ncss: /etc/passwd\n---",
+])
+def test_editorial_markdown_cannot_reach_outside_the_project(pristine, tmp_path, snippet):
+    """The EPUB and the PDF refuse the same input the same way: one line naming the file."""
+    project = hostile_copy(pristine, tmp_path)
+    (project / "sources" / "editorial" / "leak.png").symlink_to("/etc/hostname")
+    intro = project / INTRO
+    intro.write_text(intro.read_text(encoding="utf-8") + "\n\n" + snippet + "\n\nThe end.\n",
+                     encoding="utf-8")
+    result = run_doit(project, "epub", "pdf:a4")
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output
+    assert "Traceback" not in output, output
+    errors = [line for line in output.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and f"{INTRO}:" in errors[0], output
+    out = project / "build" / "putin-security"
+    assert not (out / "putin-security.epub").exists()
+    assert not (out / "putin-security-a4.pdf").exists()
+
+
+def test_an_image_inside_the_project_is_used_by_both_outputs(pristine, tmp_path):
+    from PIL import Image
+
+    project = hostile_copy(pristine, tmp_path)
+    Image.new("RGB", (40, 20), (200, 30, 30)).save(project / "sources" / "editorial" / "map.png")
+    intro = project / INTRO
+    intro.write_text(intro.read_text(encoding="utf-8") +
+                     "\n\n![A red map](sources/editorial/map.png)\n", encoding="utf-8")
+    result = run_doit(project, "epub", "pdf:a4")
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = project / "build" / "putin-security"
+    with zipfile.ZipFile(out / "putin-security.epub") as book:
+        media = [n for n in book.namelist() if "/media/" in n]
+    assert len(media) == 2  # the cover and the map
+    import pikepdf
+
+    with pikepdf.open(out / "putin-security-a4.pdf") as pdf:
+        images = {image.objgen for page in pdf.pages for image in page.get_images().values()}
+    assert len(images) == 1  # one image, the map (WeasyPrint lists it on every page)
