@@ -20,7 +20,7 @@ from .annotate import Paragraph, slugify
 from .config import Reader, Reading
 from .errors import ReaderError
 from .markdown import StageDoc
-from .textnorm import escape_markdown, normalise
+from .textnorm import attribute_value, escape_markdown, normalise
 
 # [visible text]{.passage reading="greene" quote="exact words"} in editorial Markdown.
 _EDITORIAL_HEADING = re.compile(r"^(#{1,6}) ([^{\n]+?)\s*$", re.M)
@@ -93,7 +93,7 @@ def prefix_heading_ids(text: str, part: str) -> str:
 
 
 def _attr(value: str) -> str:
-    return value.replace("\\", "").replace('"', "'")
+    return attribute_value(value)
 
 
 def essay_context(reading: Reading, doc: StageDoc) -> Essay:
@@ -102,8 +102,8 @@ def essay_context(reading: Reading, doc: StageDoc) -> Essay:
     running = f"{reading.author_surnames} · {reading.short_title}"
     heading = (f"# {md(title)} {{#{reading.id} .essay running=\"{_attr(running)}\"}}")
     byline = ", ".join(reading.authors)
-    source = (f"First published as “{reading.title}”, *{md(reading.venue)}*, "
-              f"{reading.date_display}, <{reading.url}>.")
+    source = (f"First published as “{md(reading.title)}”, *{md(reading.venue)}*, "
+              f"{md(reading.date_display)}, <{reading.url}>.")  # url: forms.web_url
     if reading.repost:
         r = reading.repost
         source += (f" The text here was taken from the repost on *{md(r.title)}*"

@@ -316,6 +316,8 @@ def load_reading(path: Path, root: Path) -> tuple[Reading | None, list[ReaderErr
         if rd:
             repost = Repost(rd.get("title", ""), rd.get("url", ""), str(rd.get("date", "")))
     authors = tuple(str(a) for a in d.get("authors") or [])
+    for key, problem in forms.reading_problems(d):  # urls, dates, keys: closed forms
+        c.add(key, problem)
     if c.errors or raw is None:
         return None, c.errors
     title = d["title"]
@@ -410,6 +412,8 @@ def load_reader(path: str | Path = "reader.yaml") -> Reader:
             optional_files[key] = c.path_in_project(d[key], key, root, root)
     if d.get("id") and not re.fullmatch(r"[a-z][a-z0-9-]*", str(d["id"])):
         c.add("id", "use lowercase letters, digits and hyphens, starting with a letter")
+    for key, problem in forms.reader_problems(d):  # language, date, version, identifier
+        c.add(key, problem)
     errors = c.errors + errors
     if errors:
         raise ReaderErrors(errors)

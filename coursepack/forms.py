@@ -205,3 +205,54 @@ def citation_key(value: str) -> str | None:
         return (f"'{value}' is not a citation key; use letters, digits, '_', ':', '.' and "
                 "'-' only")
     return None
+
+
+LOCATOR = re.compile(r"[\w .,:;§–-]{1,40}")
+
+
+def locator(value: str) -> str | None:
+    if not LOCATOR.fullmatch(value):
+        return (f"'{value}' is not a locator; write e.g. 'p. 33' or 'chap. 2' (letters, "
+                "digits, spaces and . , : ; § – only)")
+    return None
+
+
+def _problems(checks: list[tuple[str, Any, Any]]) -> list[tuple[str, str]]:
+    """(key, problem) for each (key, value, check) whose value is a string the check refuses
+    (values of the wrong type are reported by the configuration's type check)."""
+    return [(key, problem) for key, value, check in checks
+            if isinstance(value, str) and value and (problem := check(value))]
+
+
+def reader_problems(d: dict[str, Any]) -> list[tuple[str, str]]:
+    """Values of the reader file that land in a command line, metadata or an identifier."""
+
+    def full_date(value: str) -> str | None:
+        return iso_date(value) if len(value) == 10 else \
+            f"'{value}' is not a date; write YYYY-MM-DD (the date of this version)"
+
+    return _problems([("language", d.get("language"), language),
+                      ("date", d.get("date"), full_date),
+                      ("version", str(d["version"]) if d.get("version") is not None else None,
+                       version),
+                      ("identifier", d.get("identifier"), package_identifier)])
+
+
+def reading_problems(d: dict[str, Any]) -> list[tuple[str, str]]:
+    """Values of a reading file that land in a link, a date computation or a citation."""
+    repost = d.get("repost") if isinstance(d.get("repost"), dict) else {}
+    checks = [("url", d.get("url"), web_url), ("repost.url", repost.get("url"), web_url),
+              ("repost.date", str(repost["date"]) if repost.get("date") else None, iso_date),
+              ("key", d.get("key"), citation_key)]
+    for i, item in enumerate(d.get("citations") or []):
+        if isinstance(item, dict):
+            checks += [(f"citations[{i}].key", item.get("key"), citation_key),
+                       (f"citations[{i}].locator", item.get("locator"), locator)]
+    return _problems(checks)
+
+
+def csl_item_problems(item: dict[str, Any]) -> list[str]:
+    """A CSL-JSON item's id, URL and DOI: they become citation keys and live links."""
+    return [f"item '{item.get('id')}': {key}: {problem}" for key, problem in _problems([
+        ("id", item.get("id"), citation_key), ("URL", item.get("URL"), web_url),
+        ("DOI", item.get("DOI"), doi)])]

@@ -16,8 +16,9 @@ LEFT_DOUBLE_QUOTE, RIGHT_DOUBLE_QUOTE = "\u201c", "\u201d"
 LEFT_SINGLE_QUOTE, RIGHT_SINGLE_QUOTE = "\u2018", "\u2019"
 EN_DASH, EM_DASH, ELLIPSIS = "\u2013", "\u2014", "\u2026"
 
-# Any Unicode space separator (no-break, thin, figure, ideographic ...) or tab becomes a space.
-_SPACES = re.compile(r"[\t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]")
+# Any Unicode space separator (no-break, thin, figure, ideographic ...), tab or line break
+# (a YAML value may hold one: never a paragraph break or a metadata fence) becomes a space.
+_SPACES = re.compile(r"[\t\n\r\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\u2028\u2029]")
 _INVISIBLE = re.compile(f"[{ZERO_WIDTH_SPACE}{BYTE_ORDER_MARK}\u00ad]")
 _RUNS = re.compile(r" {2,}")
 # Straight double quote opening after start, space or an opening bracket/dash.
@@ -60,8 +61,8 @@ def normalise(text: str) -> str:
 # links, citations (@key), raw HTML, maths, sub/superscript, spans, tables, entities.
 _INLINE_SPECIAL = re.compile(r"([\\`*_\[\]{}<>@$~^|&#])")
 # Line starts that pandoc would read as a list, a heading, a quotation or a div fence.
-_LIST_START = re.compile(r"^(\(?(?:\d+|[a-zA-Z]|[ivxlcdmIVXLCDM]+|\\#))([.)])(\s|$)")
-_BLOCK_START = re.compile(r"^([-+:=%])")
+_LIST_START = re.compile(r"^(\(?(?:\d+|[a-zA-Z]|[ivxlcdmIVXLCDM]+|\\#))([.)])(\s|$)", re.M)
+_BLOCK_START = re.compile(r"^([-+:=%])", re.M)
 
 
 def escape_markdown(text: str) -> str:
@@ -69,6 +70,12 @@ def escape_markdown(text: str) -> str:
     text = _INLINE_SPECIAL.sub(r"\\\1", text)
     text = _LIST_START.sub(r"\1\\\2\3", text)
     return _BLOCK_START.sub(r"\\\1", text)
+
+
+def attribute_value(text: str) -> str:
+    """Plain text for a quoted pandoc attribute value (``label="..."``): normalised, so its
+    quotes are curly, and without backslashes; it cannot close the quotes or the braces."""
+    return normalise(text).replace("\\", "")
 
 
 def to_markdown(text: str) -> str:

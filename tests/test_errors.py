@@ -520,3 +520,35 @@ def test_a_word_weasyprint_cannot_break_stops_the_pdf_rather_than_run_off_the_pa
             f'<em>it</em>{greek_token(700)} after.</p></body></html>')
     with pytest.raises(ReaderError, match="text runs off the page"):
         html_to_pdf(page, tmp_path, [], "body { overflow-wrap: anywhere }")
+
+
+# --- values that land in links, commands, metadata and ids have closed forms ----------------
+
+GREENE = "sources/why-putin-fights.yaml"
+
+
+@pytest.mark.parametrize(("file", "old", "new", "says"), [
+    (GREENE, "url: https://tldrussia.substack.com/p/why-putin-fights",
+     "url: 'javascript:alert(1)'", "url: 'javascript:alert(1)' is not a web address"),
+    (GREENE, "url: https://tldrussia.substack.com/p/why-putin-fights",
+     "url: 'https://x.org/\"><script>x</script>'", "url: "),
+    (GREENE, 'date: "2022-07-29"', 'date: "2022-13-45"', "repost.date: '2022-13-45' is not"),
+    (GREENE, "key: charap2022talking}", "key: 'x}{onclick=alert(1)}'}",
+     "citations[0].key: "),
+    (GREENE, "key: charap2022talking}", "key: charap2022talking, locator: 'p. 3]] <b>'}",
+     "citations[0].locator: "),
+    ("reader.yaml", "language: en-GB", "language: 'en\"><script>x</script>'",
+     "language: "),
+    ("reader.yaml", 'date: "2026-11-22"', "date: soon", "date: 'soon' is not a date"),
+    ("reader.yaml", 'version: "1.0.0"', "version: '1.0 <b>'", "version: "),
+    ("reader.yaml", "rights:", "identifier: 'urn:x \"><script>'\nrights:", "identifier: "),
+    ("sources/editor-notes.yaml", "id: greene-links", "id: 'a .x onclick=alert(1)'",
+     "id 'a .x onclick=alert(1)' must be"),
+    ("sources/bibliography.json", '"URL": "https://foreignpolicy.com',
+     '"URL": "javascript:alert(1)", "x": "', "URL: 'javascript:alert(1)' is not a web address"),
+])
+def test_values_with_a_closed_form_are_refused_naming_file_and_key(project, file, old, new, says):
+    edit(project / file, old, new)
+    result = build(project, "assemble")
+    output = assert_clean_failure(result, Path(file).name, says)
+    assert len(error_lines(result)) == 1, output

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import zipfile
 from dataclasses import replace
+from pathlib import Path
 
 import pypandoc
 import pytest
@@ -131,7 +132,6 @@ def test_escaped_text_reads_back_literally_through_pandoc(text):
 # --- issue 14, item 1: editorial Markdown cannot make pandoc read or fetch anything ---------
 
 INTRO = "sources/editorial/introduction.md"
-MACHINE_FILES = ("/etc/passwd", "/etc/hostname")
 
 
 def run_doit(project, *args):
@@ -213,3 +213,174 @@ def test_an_image_inside_the_project_is_used_by_both_outputs(pristine, tmp_path)
     with pikepdf.open(out / "putin-security-a4.pdf") as pdf:
         images = {image.objgen for page in pdf.pages for image in page.get_images().values()}
     assert len(images) == 1  # one image, the map (WeasyPrint lists it on every page)
+
+
+# --- issue 14, item 2: every YAML value lands escaped, in every output ----------------------
+
+# Hostile values for the free-text fields: each must come out as text, literally.
+TITLE = "Why </dc:title><script>alert(1)</script> Fights & <"
+READING_TITLE = "</dc:title><script>x</script> & <"
+LABEL = "A4 <b>bold</b> & <script>x</script>"
+VENUE = "TL;DRussia <img src=file:///etc/passwd>"
+DATE_DISPLAY = "July 2022 </p><script>d</script>"
+SURNAME_ATTACK = 'Greene"onmouseover="alert(1)'
+SHORT_TITLE = 'Why "Putin" } {#evil .x} fights\\'
+PERMISSIONS = ("Rights text.\n\n---\ncss: /etc/passwd\ncover-image: /etc/hostname\n---\n\n"
+               "<script>p</script> [x](javascript:alert(1))\n")
+DESCRIPTION = "About.\n\n---\ncover-image: /etc/hostname\n---\n\n- a list? <b>no</b>\n"
+TERM = "anarchy <i>(international)</i> & co"
+DEFINITION_TAIL = ' <img src="file:///etc/passwd"> & <script>g</script>'
+BIB_TITLE = "Evil <script>alert(1)</script> & <img src=x>"
+NOTE_TAIL = " </aside><script>n</script> ]{onclick=x}"
+REPOST_TITLE = "*Ukraine* [Today](javascript:alert(1)) <b>"
+LITERALS = ["</dc:title><script>alert(1)</script> Fights & <", "</dc:title><script>x</script>",
+            "<img src=file:///etc/passwd>",
+            "</p><script>d</script>", "<script>p</script> [x](javascript:alert(1))",
+            "anarchy <i>(international)</i> & co", "& <script>g</script>",
+            "</aside><script>n</script> ]{onclick=x}", "*Ukraine* [Today](javascript:alert(1))"]
+
+
+def _rewrite_yaml(path, change) -> None:
+    import yaml
+
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    change(data)
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+
+def _make_hostile(project) -> None:
+    import json
+
+    def reader(d):
+        d.update(title=TITLE, description=DESCRIPTION, rights="<!-- r --> © 2026 & co",
+                 subtitle="<i>Regime</i> & guarantees", editors=["The <b>Course</b> Editors"],
+                 keywords=["<script>k</script>", "a, b"])
+        d["editions"][0]["label"] = LABEL
+
+    def greene(d):
+        d.update(title=READING_TITLE, short_title=SHORT_TITLE, venue=VENUE,
+                 date_display=DATE_DISPLAY, authors=[f"Samuel A. {SURNAME_ATTACK}"],
+                 permissions=PERMISSIONS)
+        d["repost"]["title"] = REPOST_TITLE
+
+    def glossary(d):
+        term = next(t for t in d["terms"] if t["id"] == "anarchy")
+        term["term"] = TERM
+        term["definition"] += DEFINITION_TAIL
+
+    def notes(d):
+        d["notes"][0]["text"] += NOTE_TAIL
+
+    _rewrite_yaml(project / "reader.yaml", reader)
+    _rewrite_yaml(project / "sources" / "why-putin-fights.yaml", greene)
+    _rewrite_yaml(project / "sources" / "glossary.yaml", glossary)
+    _rewrite_yaml(project / "sources" / "editor-notes.yaml", notes)
+    bib = project / "sources" / "bibliography.json"
+    items = json.loads(bib.read_text(encoding="utf-8"))
+    items[0]["title"] = BIB_TITLE
+    items[0]["author"][0]["family"] = "Ber<b>man</b>"
+    bib.write_text(json.dumps(items, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def injected(tmp_path_factory):
+    project = copy_project(tmp_path_factory.mktemp("injected") / "project")
+    _make_hostile(project)
+    result = run_doit(project, "epub", "pdf:a4")
+    assert result.returncode == 0, result.stdout + result.stderr
+    return project / "build" / "putin-security"
+
+
+def _flat(text: str) -> str:
+    import html as html_module
+    import re
+
+    text = html_module.unescape(re.sub(r"<[^>]+>", " ", text)) if text.lstrip().startswith(
+        ("<?xml", "<!DOCTYPE", "<html")) else text
+    return " ".join(text.replace("\u00ad", "").split())
+
+
+def test_injected_values_leave_the_epub_well_formed_and_inert(injected):
+    from lxml import etree
+
+    with zipfile.ZipFile(injected / "putin-security.epub") as book:
+        members = {n: book.read(n) for n in book.namelist()}
+    media = [n for n in members if "/media/" in n]
+    assert media == ["EPUB/media/file0.png"], media  # the cover, nothing from the machine
+    for name, data in members.items():
+        if name.endswith((".xhtml", ".opf", ".ncx", ".xml")):
+            root = etree.fromstring(data)  # well-formed XML, or this raises
+            for element in root.iter():
+                if not isinstance(element.tag, str):
+                    continue
+                local = etree.QName(element).localname
+                assert local not in ("script", "iframe", "object", "embed"), (name, local)
+                assert local != "img" or name.endswith("cover.xhtml"), name
+                for key, value in element.attrib.items():
+                    assert not etree.QName(key).localname.startswith("on"), (name, key)
+                    assert not value.strip().lower().startswith(("javascript:", "file:")), name
+    passwd = Path("/etc/passwd").read_bytes().split(b"\n")[0]  # "root:x:0:0:...", say
+    assert not any(passwd in data for data in members.values())
+    text = _flat("\n".join(d.decode("utf-8") for n, d in sorted(members.items())
+                           if n.endswith(".xhtml")))
+    missing = [s for s in LITERALS if _flat(normalise(s)) not in text]
+    assert not missing, missing[:3]
+    opf = members["EPUB/content.opf"].decode("utf-8")
+    assert "<dc:title id=\"epub-title-1\">Why &lt;/dc:title&gt;&lt;script&gt;" in opf
+
+
+def test_injected_values_pass_epubcheck(injected):
+    from coursepack.check import epubcheck_messages
+
+    assert epubcheck_messages(injected / "putin-security.epub") == []
+
+
+def test_injected_values_are_text_in_the_print_html(injected):
+    from lxml import html as lxml_html
+
+    page = (injected / "putin-security-a4.html").read_text(encoding="utf-8")
+    tree = lxml_html.fromstring(page.encode("utf-8"))
+    assert not tree.xpath("//script | //img | //iframe | //svg | //*[@onmouseover]"
+                          " | //*[@onclick] | //*[@onload]")
+    assert not tree.xpath("//a[starts-with(@href, 'javascript:') or starts-with(@href, 'file:')]")
+    text = _flat(page)
+    missing = [s for s in [*LITERALS, "<b>bold</b> & <script>x</script> edition"]
+               if _flat(normalise(s)) not in text]
+    assert not missing, missing[:3]
+    assert "css: /etc/passwd cover-image: /etc/hostname" in text  # shown, never used
+
+
+def test_injected_values_are_text_in_the_pdf(injected):
+    import subprocess
+
+    import pikepdf
+
+    pdf_file = injected / "putin-security-a4.pdf"
+    text = _flat(subprocess.run(["pdftotext", "-enc", "UTF-8", str(pdf_file), "-"],
+                                capture_output=True, text=True, check=True).stdout)
+    for literal in ("</dc:title><script>x</script> &", "<b>bold</b> & <script>x</script>",
+                    "<img src=file:///etc/passwd>", "</aside><script>n</script>"):
+        assert _flat(normalise(literal)) in text, literal
+    with pikepdf.open(pdf_file) as pdf:
+        assert "/EmbeddedFiles" not in pdf.Root.get("/Names", {})
+        assert "/OpenAction" not in pdf.Root and "/AA" not in pdf.Root
+        assert not {i.objgen for p in pdf.pages for i in p.get_images().values()}
+        assert str(pdf.docinfo["/Title"]) == normalise(TITLE)
+        for page in pdf.pages:
+            for annot in page.get("/Annots", []):
+                action = annot.get("/A", {})
+                assert action.get("/S") in (None, "/URI", "/GoTo"), action
+                assert not str(action.get("/URI", "")).startswith(("javascript:", "file:"))
+
+
+@pytest.mark.parametrize("title", [TITLE, "x" * 300, " ".join(["Long"] * 200), READING_TITLE])
+def test_the_cover_wraps_any_title_inside_the_image(title):
+    from PIL import Image, ImageDraw, ImageFont
+
+    from coursepack.cover import MARGIN, SIZE, _wrap
+
+    font = ImageFont.truetype(str(REPO / "fonts" / "CharisSIL-Bold.ttf"), 168)
+    draw = ImageDraw.Draw(Image.new("RGB", SIZE))
+    lines = _wrap(draw, title, font, SIZE[0] - 2 * MARGIN)
+    assert all(draw.textlength(line, font=font) <= SIZE[0] - 2 * MARGIN for line in lines)
+    assert "".join(lines).replace(" ", "") == title.replace(" ", "")  # not a letter lost
