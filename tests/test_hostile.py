@@ -384,3 +384,38 @@ def test_the_cover_wraps_any_title_inside_the_image(title):
     lines = _wrap(draw, title, font, SIZE[0] - 2 * MARGIN)
     assert all(draw.textlength(line, font=font) <= SIZE[0] - 2 * MARGIN for line in lines)
     assert "".join(lines).replace(" ", "") == title.replace(" ", "")  # not a letter lost
+
+
+@pytest.mark.parametrize(("markdown", "says"), [
+    ("<script>alert(1)</script>", "raw HTML"),
+    ("![x](/etc/passwd)", "is not a plain path"),
+    ("![x](https://127.0.0.1:9/x.png)", "is a URL"),
+    ("[x]{onclick=alert(1)}", "onclick"),
+    ("[x](file:///etc/passwd)", "link to 'file:///etc/passwd'"),
+    ("---\ncover-image: /etc/hostname\n---\n\ntext", "cover-image"),
+    ('<dt epub:type="glossterm" onclick="x">', "raw HTML"),
+])
+def test_the_gate_before_every_writer_refuses_what_could_read_or_run(tmp_path, markdown, says):
+    """The last line of defence, on the assembled document's tree: what the checks of each
+    input file missed still never reaches the EPUB or print writer."""
+    import json as json_module
+
+    from coursepack.safety import check_tree
+
+    tree = json_module.loads(pypandoc.convert_text(markdown, "json", format=MARKDOWN,
+                                                   sandbox=True))
+    with pytest.raises(ReaderError, match=says):
+        check_tree(tree, "build/reader.md", tmp_path)
+
+
+def test_the_gate_lets_the_real_document_through(built_project):
+    import json as json_module
+
+    from coursepack.pandoc import tree_args
+    from coursepack.safety import check_tree
+
+    reader = load_reader(built_project / "reader.yaml")
+    tree = pypandoc.convert_file(str(built_project / "build" / "putin-security" / "reader.md"),
+                                 "json", format=MARKDOWN, extra_args=tree_args(reader),
+                                 sandbox=True)
+    check_tree(json_module.loads(tree), "reader.md", built_project)
