@@ -26,25 +26,29 @@ from coursepack.build import (
     run_action,
 )
 from coursepack.buildlock import hold
-from coursepack.config import load_reader
+from coursepack.config import load_project_reader
 from coursepack.dates import build_epoch, reader_inputs
 from coursepack.dist import dist_targets, git_unchanged, make_dist
 
 DOIT_CONFIG = {"default_tasks": ["pdf", "epub"], "verbosity": 1}
-hold(Path(__file__).resolve().parent)  # one build at a time here; sweeps what killed ones left
 READER_FILE = get_var("reader", "reader.yaml")
+ROOT = Path(__file__).resolve().parent  # the project: nothing outside it is read
+hold(ROOT)  # one build at a time in this checkout; sweeps what killed builds left
 PKG = Path("coursepack")
 
 
 def code(*modules: str) -> list[str]:
     """The package modules a stage runs: editing them re-runs the stage."""
-    return [str(PKG / f"{m}.py")
-            for m in ("config", "errors", "forms", "fsutil", "build", "assets", "buildlock",
-                      *modules)]
+    files = []
+    for m in ("config", "errors", "forms", "fsutil", "build", "assets", "buildlock",
+              *modules):
+        package = PKG / m  # a stage split into a package: every module of it
+        files += sorted(map(str, package.glob("*.py"))) if package.is_dir() else [f"{package}.py"]
+    return files
 
 
 def _reader():
-    return or_exit(load_reader, READER_FILE)
+    return or_exit(load_project_reader, ROOT, READER_FILE)
 
 
 @cache
@@ -71,7 +75,9 @@ def task_clean_text():
             "doc": f"clean {reading.raw_path.name}",
             "actions": [(run_action, [clean_reading, READER_FILE, reading.id])],
             "file_dep": [str(reading.raw_path), str(reading.yaml_path),
-                         *code("clean", "textnorm", "markdown", "patterns")],
+                         *(str(s.path) for s in reading.rulesets),  # use: [gutenberg] …
+                         *code("clean", "rules", "patterns", "textshape", "textnorm",
+                               "markdown")],
             "targets": [str(md_out), str(audit_out)],
             "clean": True,
         }
@@ -94,12 +100,14 @@ def task_annotate():
 
 
 def task_assemble():
-    """Assemble the readings and editorial chapters into one Markdown document (Jinja2)."""
+    """Assemble the front matter, the readings and the back matter into one Markdown document."""
     reader = _reader()
-    deps = [str(reader.path), *(str(p) for p in reader.editorial.values()),
+    # The reader file (its parts, metadata), each part's Markdown, each reading's YAML (its
+    # metadata goes into the source notes) and its annotated text.
+    deps = [str(reader.path), *(str(p) for p in reader.part_files),
             str(paths(reader)["templates"] / "reader.md.j2")]
     for reading in reader.readings:
-        deps += [str(p) for p in annotated_path(reader, reading.id)]
+        deps += [str(reading.yaml_path), *(str(p) for p in annotated_path(reader, reading.id))]
     return {
         "actions": [(run_action, [assemble_reader, READER_FILE])],
         "file_dep": deps + _apparatus_files(reader)
@@ -111,9 +119,9 @@ def task_assemble():
 
 
 def _render_deps(reader) -> list[str]:
-    deps = [str(paths(reader)["assembled"]), str(reader.csl)]
+    deps = [str(paths(reader)["assembled"])]
     if reader.bibliography:
-        deps += [str(reader.bibliography), "filters/backlinks.lua"]
+        deps += [str(reader.csl), str(reader.bibliography), "filters/backlinks.lua"]
     return deps + code("pandoc", "dates", "safety")
 
 

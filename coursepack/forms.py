@@ -225,15 +225,10 @@ def _problems(checks: list[tuple[str, Any, Any]]) -> list[tuple[str, str]]:
 
 
 def reader_problems(d: dict[str, Any]) -> list[tuple[str, str]]:
-    """Values of the reader file that land in a command line, metadata or an identifier."""
+    """Values of the reader file that land in metadata as they stand (the language and the
+    date are checked with the configuration)."""
 
-    def full_date(value: str) -> str | None:
-        return iso_date(value) if len(value) == 10 else \
-            f"'{value}' is not a date; write YYYY-MM-DD (the date of this version)"
-
-    return _problems([("language", d.get("language"), language),
-                      ("date", d.get("date"), full_date),
-                      ("version", str(d["version"]) if d.get("version") is not None else None,
+    return _problems([("version", str(d["version"]) if d.get("version") is not None else None,
                        version),
                       ("identifier", d.get("identifier"), package_identifier)])
 
@@ -242,7 +237,6 @@ def reading_problems(d: dict[str, Any]) -> list[tuple[str, str]]:
     """Values of a reading file that land in a link, a date computation or a citation."""
     repost = d.get("repost") if isinstance(d.get("repost"), dict) else {}
     checks = [("url", d.get("url"), web_url), ("repost.url", repost.get("url"), web_url),
-              ("repost.date", str(repost["date"]) if repost.get("date") else None, iso_date),
               ("key", d.get("key"), citation_key)]
     for i, item in enumerate(d.get("citations") or []):
         if isinstance(item, dict):

@@ -23,12 +23,16 @@ MARKDOWN = "markdown-raw_tex-raw_attribute-tex_math_dollars-tex_math_single_back
 
 def common_args(reader: Reader) -> list[str]:
     """Writer options every output shares: standalone, language, contents, resources."""
-    return [
+    args = [
         "--standalone",
         f"--metadata=lang:{reader.language}",
-        "--toc", "--toc-depth=2",
         f"--resource-path={reader.root}",
     ]
+    if reader.part("contents") is not None:
+        # The contents page (print) and the EPUB's navigation in the reading order; without
+        # it the EPUB still has its navigation document, outside the reading order.
+        args += ["--toc", "--toc-depth=2"]
+    return args
 
 
 def tree_args(reader: Reader) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -97,17 +98,23 @@ def test_an_empty_source_is_refused(project):
 
 
 def test_a_rule_that_matches_nothing_fails_the_build(project):
-    edit(project / "sources" / "why-putin-fights.yaml", "from: Leave a Reply",
-         "from: Leave a Comment")
-    assert_clean_failure(build(project), "rule 'comment-form'", "matches nothing")
+    edit(project / "sources" / "why-putin-fights.yaml", "line: Why Putin fights",
+         "line: Why Putin fought")
+    assert_clean_failure(build(project), "rule 'title'", "matches nothing")
+
+
+def test_a_rule_set_rule_that_no_longer_fits_fails_the_build(project):
+    # The comments run until "Leave a Reply"; without it, the set's block has no end.
+    edit(project / "sources" / "why-putin-fights.txt", "Leave a Reply", "Leave a Comment")
+    assert_clean_failure(build(project), "rule 'reader-comments'", "'until' marker",
+                         "matches nothing")
 
 
 def test_a_template_error_names_template_and_line(project):
-    edit(project / "templates" / "reader.md.j2", "{{ editorial.questions }}",
-         "{{ editorial.questoins }}")
-    output = assert_clean_failure(build(project), "reader.md.j2:", "questoins")
+    edit(project / "templates" / "reader.md.j2", "{{ essay.byline }}", "{{ essay.bylnie }}")
+    output = assert_clean_failure(build(project), "reader.md.j2:", "bylnie")
     assert "doit" not in error_lines(build(project))[0]
-    assert "'dict object' has no attribute 'questoins'" in output
+    assert "object' has no attribute 'bylnie'" in output
 
 
 def test_python_tags_in_yaml_are_refused(project):
@@ -202,7 +209,7 @@ def test_two_readings_with_one_id_name_both_files(project):
     ("page_size: A4, font_size_pt: 10.5}", "page_size: A4, font_size_pt: -10}",
      "editions[0].font_size_pt: -10 is out of range"),
     ("{id: a4, label: A4,", "{id: 'A 4', label: A4,", "editions[0].id: "),
-    ("{id: letter,", "{id: a4,", "editions: two editions have the id 'a4'"),
+    ("{id: letter,", "{id: a4,", "editions[1].id: two editions have the id 'a4'"),
     ("label: US Letter,", 'label: "US\\u0007Letter",', "editions[1].label: "),
 ])
 def test_editions_are_validated_with_the_configuration(project, old, new, says):
@@ -552,3 +559,70 @@ def test_values_with_a_closed_form_are_refused_naming_file_and_key(project, file
     result = build(project, "assemble")
     output = assert_clean_failure(result, Path(file).name, says)
     assert len(error_lines(result)) == 1, output
+
+
+# --- a fault no check anticipated: one line naming the file, never a traceback ------------
+
+
+def test_an_unexpected_exception_in_a_stage_is_one_line_naming_the_file(capsys, monkeypatch):
+    from coursepack.build import run_action
+    from coursepack.errors import working_on
+
+    def stage(reader_file: str, reading_id: str) -> None:
+        with working_on("sources/why-putin-fights.yaml"):
+            raise ValueError("bad\x00value\nand a second line")
+
+    monkeypatch.delenv("COURSEPACK_DEBUG", raising=False)
+    failed = run_action(stage, "reader.yaml", "greene")
+    assert failed is not None
+    err = capsys.readouterr().err
+    assert err == ("error: sources/why-putin-fights.yaml: internal error while stage "
+                   "'greene': ValueError: bad\\x00value and a second line; please report it "
+                   "with this file (set COURSEPACK_DEBUG=1 for the traceback)\n")
+    monkeypatch.setenv("COURSEPACK_DEBUG", "1")
+    with pytest.raises(ValueError):
+        run_action(stage, "reader.yaml", "greene")
+
+
+def test_without_a_finer_file_the_fault_names_the_reader_file(capsys, monkeypatch):
+    from coursepack.build import or_exit
+
+    def load_reader(path: str) -> None:
+        raise KeyError("x")
+
+    monkeypatch.delenv("COURSEPACK_DEBUG", raising=False)
+    with pytest.raises(SystemExit) as caught:
+        or_exit(load_reader, "readers/r.yaml")
+    assert caught.value.code == 2
+    assert capsys.readouterr().err.startswith(
+        "error: readers/r.yaml: internal error while reading the configuration: KeyError: 'x'")
+
+
+_FAULTY_ANNOTATE = """
+import sys
+import coursepack.annotate
+
+def annotate(*args):
+    raise RuntimeError("no such paragraph")  # a bug met on this input
+
+coursepack.annotate.annotate = annotate
+from doit.doit_cmd import DoitMain
+sys.exit(DoitMain().run(sys.argv[1:]))
+"""
+
+
+@pytest.mark.parametrize("debug", ["", "1"])
+def test_a_fault_inside_a_build_is_one_line_without_a_traceback(project, debug):
+    env = {**os.environ, "COURSEPACK_DEBUG": debug}
+    result = subprocess.run([sys.executable, "-c", _FAULTY_ANNOTATE, "annotate:greene"],
+                            cwd=project, capture_output=True, text=True, timeout=600, env=env)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    if debug:  # the developer's switch: the traceback, for a bug report
+        assert "Traceback" in output and "no such paragraph" in output
+        return
+    assert "Traceback" not in output, output
+    assert error_lines(result) == [
+        "error: sources/why-putin-fights.yaml: internal error while annotating 'greene': "
+        "RuntimeError: no such paragraph; please report it with this file (set "
+        "COURSEPACK_DEBUG=1 for the traceback)"]
