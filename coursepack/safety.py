@@ -74,11 +74,12 @@ ATTRIBUTES = {"running": None, "label": None, "reading": None, "quote": None,
               "lang": re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8}){0,4}"),
               "epub:type": re.compile(r"glossary|bibliography"),
               "role": re.compile(r"doc-glossary|doc-bibliography")}
-# Metadata the assembled document has (coursepack.assemble and the pandoc command line);
-# any other key could make a writer read a file (cover-image, css, header-includes ...).
+# Metadata the assembled document has (assemble.document_metadata and the pandoc command
+# line): a key added there is added here. Any other key could make a writer read a file
+# (cover-image, css, header-includes ...).
 METADATA = frozenset({"title", "subtitle", "author", "lang", "date", "identifier",
                       "description", "subject", "keywords", "rights", "version",
-                      "link-citations", "bibliography", "csl"})
+                      "link-citations", "toc-title", "bibliography", "csl"})
 LINK = re.compile(r"#[^\s]*|https?://[^\s\"<>]+|mailto:[^\s\"<>]+")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp")  # raster: an SVG can fetch
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
