@@ -73,7 +73,7 @@ GENERATED_HTML = frozenset({"<dl>", "</dl>", '<dt epub:type="glossterm">', "</dt
 ATTRIBUTES = {"running": None, "label": None, "reading": None, "quote": None,
               "lang": re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8}){0,4}"),
               "epub:type": re.compile(r"glossary|bibliography"),
-              "role": re.compile(r"doc-glossary|doc-bibliography")}
+              "role": re.compile(r"doc-glossary|doc-bibliography|note")}
 # Metadata the assembled document has (assemble.document_metadata and the pandoc command
 # line): a key added there is added here. Any other key could make a writer read a file
 # (cover-image, css, header-includes ...).
