@@ -26,6 +26,7 @@ from coursepack.build import (
     pdf_path,
     run_action,
 )
+from coursepack.buildlock import hold
 from coursepack.config import load_project_reader
 from coursepack.dates import build_epoch, reader_inputs
 from coursepack.dist import dist_targets, git_unchanged, make_dist
@@ -34,13 +35,15 @@ from coursepack.report import BuildSummary
 DOIT_CONFIG = {"default_tasks": ["pdf", "epub"], "verbosity": 1, "reporter": BuildSummary}
 READER_FILE = get_var("reader", "reader.yaml")
 ROOT = Path(__file__).resolve().parent  # the project: nothing outside it is read
+hold(ROOT)  # one build at a time in this checkout; sweeps what killed builds left
 PKG = Path("coursepack")
 
 
 def code(*modules: str) -> list[str]:
     """The package modules a stage runs: editing them re-runs the stage."""
     files = []
-    for m in ("config", "errors", "fsutil", "build", "assets", *modules):
+    for m in ("config", "errors", "forms", "fsutil", "build", "assets", "buildlock",
+              *modules):
         package = PKG / m  # a stage split into a package: every module of it
         files += sorted(map(str, package.glob("*.py"))) if package.is_dir() else [f"{package}.py"]
     return files
@@ -75,7 +78,8 @@ def task_clean_text():
             "actions": [(run_action, [clean_reading, READER_FILE, reading.id])],
             "file_dep": [str(reading.raw_path), str(reading.yaml_path),
                          *(str(s.path) for s in reading.rulesets),  # use: [gutenberg] …
-                         *code("clean", "rules", "textshape", "textnorm", "markdown")],
+                         *code("clean", "rules", "patterns", "textshape", "textnorm",
+                               "markdown")],
             "targets": [str(md_out), str(audit_out)],
             "clean": True,
         }
@@ -111,6 +115,7 @@ def task_assemble():
         "actions": [(run_action, [assemble_reader, READER_FILE])],
         "file_dep": deps + _apparatus_files(reader)
         + code("assemble", "annotate", "markdown", "textnorm", "paragraphs", "citing",
+               "safety", "pandoc",
                *APPARATUS_CODE),
         "targets": [str(paths(reader)["assembled"])],
         "clean": True,
@@ -121,7 +126,7 @@ def _render_deps(reader) -> list[str]:
     deps = [str(paths(reader)["assembled"])]
     if reader.bibliography:
         deps += [str(reader.csl), str(reader.bibliography), "filters/backlinks.lua"]
-    return deps + code("pandoc", "dates")
+    return deps + code("pandoc", "dates", "safety")
 
 
 def task_pdf():
