@@ -334,9 +334,15 @@ def test_a_file_size_limit_mid_build_is_one_line_and_no_partial_output(project):
 
 def test_a_missing_font_file_is_named_by_the_epub_cover_too(project):
     (project / "fonts" / "CharisSIL-Italic.ttf").unlink()
-    assert_clean_failure(build(project, "epub"), "fonts/CharisSIL-Italic.ttf: font file not "
-                         "found")
+    # The EPUB needs the A4 page map, so the A4 task meets the missing font first ...
+    assert_clean_failure(build(project, "epub"), "CharisSIL-Italic.ttf not found")
     assert not (project / "build" / "putin-security" / "putin-security.epub").exists()
+    # ... and the cover, drawn in the same fonts, names the file itself.
+    from coursepack.cover import cover_png
+
+    with pytest.raises(ReaderError) as caught:
+        cover_png("Title", "Subtitle", ["Editor"], project / "fonts")
+    assert str(caught.value).startswith("fonts/CharisSIL-Italic.ttf: font file not found")
 
 
 # --- the citation style --------------------------------------------------------------------
