@@ -110,7 +110,7 @@ def task_assemble():
 
 
 def _render_deps(reader) -> list[str]:
-    deps = [str(paths(reader)["assembled"]), str(reader.csl)]
+    deps = [str(paths(reader)["assembled"]), str(reader.csl), "filters/notes.lua"]
     if reader.bibliography:
         deps += [str(reader.bibliography), "filters/backlinks.lua"]
     return deps + code("pandoc", "dates")

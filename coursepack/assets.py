@@ -2,8 +2,7 @@
 
 # Under templates/: what typesets the PDF editions ...
 PDF_STYLESHEETS = ("print.css", "apparatus.css")
-PDF_NOTES_FILTER = "print-notes.lua"  # pandoc notes -> WeasyPrint footnotes
-PDF_TEMPLATES = ("print.html", "edition.css.j2", PDF_NOTES_FILTER, *PDF_STYLESHEETS)
+PDF_TEMPLATES = ("print.html", "edition.css.j2", *PDF_STYLESHEETS)
 # ... and what makes the EPUB.
 EPUB_STYLESHEETS = ("epub.css", "apparatus.css")
 EPUB_TEMPLATES = ("epub-metadata.xml.j2", *EPUB_STYLESHEETS)

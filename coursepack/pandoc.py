@@ -13,8 +13,11 @@ from pathlib import Path
 from .config import Reader
 from .errors import ReaderError
 
-# The Lua filter that links bibliography entries back to their citations (kept with the code).
-BACKLINKS = Path(__file__).resolve().parent.parent / "filters" / "backlinks.lua"
+FILTERS = Path(__file__).resolve().parent.parent / "filters"
+# The Lua filters (kept with the code): bibliography entries linked back to their citations,
+# and one numbering for every note, identical in print and in the EPUB.
+BACKLINKS = FILTERS / "backlinks.lua"
+NOTES = FILTERS / "notes.lua"
 # pandoc Markdown, minus what would let a source smuggle in raw TeX or read files.
 MARKDOWN = "markdown-raw_tex-raw_attribute-tex_math_dollars-tex_math_single_backslash"
 
@@ -31,7 +34,8 @@ def common_args(reader: Reader) -> list[str]:
         # The back-link filter reads citeproc's output, so it must come after --citeproc.
         args += ["--citeproc", f"--bibliography={reader.bibliography}", f"--csl={reader.csl}",
                  f"--lua-filter={BACKLINKS}"]
-    return args
+    # After citeproc, so that notes a note-style CSL makes are numbered with the rest.
+    return [*args, f"--lua-filter={NOTES}"]
 
 
 @contextlib.contextmanager

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import jinja2
 
-from .assets import PDF_NOTES_FILTER, PDF_STYLESHEETS
+from .assets import PDF_STYLESHEETS
 from .config import Edition, Reader
 from .dates import build_epoch, iso_timestamp
 from .errors import ReaderError
@@ -39,7 +39,6 @@ def print_html(reader: Reader, assembled: Path, edition: Edition, templates: Pat
         f"--template={templates / 'print.html'}",
         "--section-divs",
         "--wrap=none",  # no line breaks inside attributes (they end up in the PDF metadata)
-        f"--lua-filter={templates / PDF_NOTES_FILTER}",
         f"--variable=edition:{edition.label}",
         f"--variable=created:{iso_timestamp(build_epoch(reader))}",
     ]
@@ -135,9 +134,114 @@ def missing_fonts(stylesheets: list[Path]) -> list[tuple[Path, str]]:
             if not (sheet.parent / url).is_file()]
 
 
+# Ids the notes filter (filters/notes.lua) gives each note and its call; the check stage
+# reads the same ids from the PDF's links.
+NOTE_ID = "fn-{}"
+NOTE_CALL_ID = "fnref-{}"
+_NOTE_ANCHOR = re.compile(r"fn(ref)?-(\d+)")
+_BLOCKS = frozenset({"p", "blockquote", "li", "dt", "dd", "table", "h1", "h2", "h3", "h4",
+                     "div", "section", "figure"})
+MAX_LAYOUT_PASSES = 12
+
+
+def note_pages(document) -> dict[int, tuple[int, int | None]]:
+    """Note number -> (page of its call, page of its text), pages counted from 1."""
+    calls: dict[int, int] = {}
+    texts: dict[int, int] = {}
+    for number, page in enumerate(document.pages, start=1):
+        for anchor in page.anchors:
+            if match := _NOTE_ANCHOR.fullmatch(anchor):
+                (calls if match.group(1) else texts)[int(match.group(2))] = number
+    return {n: (page, texts.get(n)) for n, page in sorted(calls.items())}
+
+
+def misplaced_notes(document) -> list[int]:
+    """The notes whose text is not on the page of their call."""
+    return [n for n, (call, text) in note_pages(document).items() if call != text]
+
+
+class _Tree:
+    """Parents and document order of the source's elements, for the layout fixes."""
+
+    def __init__(self, root) -> None:
+        self.order = {el: i for i, el in enumerate(root.iter())}
+        self.parent = {child: el for el in root.iter() for child in el}
+        self.by_id = {el.get("id"): el for el in root.iter() if el.get("id")}
+
+    def block_of(self, element):
+        while element is not None and element.tag not in _BLOCKS:
+            element = self.parent.get(element)
+        return element
+
+    def next_block(self, element):
+        """The first block element after ``element`` and all it contains."""
+        last = max((self.order[d] for d in element.iter()), default=self.order[element])
+        return next((el for el, i in self.order.items() if i > last and el.tag in _BLOCKS
+                     and el.tag != "section"), None)
+
+
+def _elements_on(document, page_number: int) -> set:
+    return {box.element for box in document.pages[page_number - 1]._page_box.descendants()
+            if getattr(box, "element", None) is not None}
+
+
+def _add_style(element, declaration: str) -> None:
+    element.set("style", f"{element.get('style') or ''};{declaration}".lstrip(";"))
+
+
+def place_notes(document, tree: _Tree, tried: dict[int, int]) -> bool:
+    """Change the layout so that misplaced notes can land on their call's page.
+
+    WeasyPrint defers a footnote to the next page when the lines after its call need the
+    room (to keep widows and orphans), and deferred notes can come out of order. For the
+    first misplaced note of each chapter (later ones move when it is fixed), the fixes are
+    tried in turn, one more on each pass: the block after the call's paragraph starts a new
+    page (when that paragraph ends on the call's page); the note's line goes over with it
+    (``footnote-policy: line``); the call's paragraph starts a new page. Returns whether
+    anything was changed."""
+    pages = note_pages(document)
+    changed = False
+    done_chapters: set = set()
+    for n in misplaced_notes(document):
+        call = tree.by_id.get(NOTE_CALL_ID.format(n))
+        if call is None:
+            continue
+        chapter = next((a for a in _ancestors(tree, call) if a.tag == "section"
+                        and "level1" in (a.get("class") or "")), None)
+        if chapter in done_chapters:
+            continue
+        done_chapters.add(chapter)
+        paragraph = tree.block_of(call)
+        page = pages[n][0]
+        step = tried.get(n, 0)
+        if step == 0 and paragraph not in _elements_on(document, page + 1):
+            following = tree.next_block(paragraph)
+            if following is not None:
+                _add_style(following, "break-before:page")
+                tried[n], changed = 1, True
+                continue
+            step = 1
+        if step <= 1:
+            _add_style(tree.by_id[NOTE_ID.format(n)], "footnote-policy:line")
+            tried[n], changed = 2, True
+        elif step == 2:
+            _add_style(paragraph, "break-before:page")
+            tried[n], changed = 3, True
+    return changed
+
+
+def _ancestors(tree: _Tree, element):
+    while (element := tree.parent.get(element)) is not None:
+        yield element
+
+
 def html_to_pdf(html: str, root: Path, stylesheets: list[Path], extra_css: str,
                 refused: list[str] | None = None) -> bytes:
-    """Typeset HTML with WeasyPrint into a tagged PDF/UA-1; any WeasyPrint warning is an error."""
+    """Typeset HTML with WeasyPrint into a tagged PDF/UA-1; any WeasyPrint warning is an error.
+
+    The layout is repeated while it has a fault WeasyPrint cannot avoid alone: a hyphenation
+    ladder (that paragraph is set again without automatic hyphenation) or a note that is not
+    on the page of its call (see ``place_notes``). A note still misplaced is an error."""
     from weasyprint import CSS, HTML
     from weasyprint.text.fonts import FontConfiguration
 
@@ -153,14 +257,21 @@ def html_to_pdf(html: str, root: Path, stylesheets: list[Path], extra_css: str,
         css = [CSS(filename=str(p), url_fetcher=fetcher, font_config=fonts) for p in stylesheets]
         css.append(CSS(string=extra_css, font_config=fonts))
         source = HTML(string=html, base_url=str(root) + "/", url_fetcher=fetcher)
+        tree = _Tree(source.etree_element)
         document = source.render(stylesheets=css, font_config=fonts)
-        for _ in range(3):  # each pass only unhyphenates paragraphs; lines elsewhere stay put
+        tried: dict[int, int] = {}
+        for _ in range(MAX_LAYOUT_PASSES):
             ladders = hyphen_ladders(document)
-            if not ladders:
+            for element in ladders:  # only unhyphenates paragraphs; lines elsewhere stay put
+                _add_style(element, "hyphens:manual")
+            if not (place_notes(document, tree, tried) or ladders):
                 break
-            for element in ladders:
-                element.set("style", f"{element.get('style') or ''};hyphens:manual".lstrip(";"))
             document = source.render(stylesheets=css, font_config=fonts)
+        if misplaced := misplaced_notes(document):
+            pages = note_pages(document)
+            raise ReaderError("notes", "; ".join(
+                f"note {n} is called on page {pages[n][0]} but printed on page {pages[n][1]}"
+                for n in misplaced) + ": shorten the note or rephrase around its call")
         pdf = document.write_pdf(pdf_variant=PDF_VARIANT)
     if warnings:
         raise ReaderError("WeasyPrint", f"{len(warnings)} warning(s), first: {warnings[0]}")

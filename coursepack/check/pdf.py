@@ -1,5 +1,6 @@
 """All checks on one PDF, with pikepdf: tagged structure, PDF/UA identification, language,
-title, outline, embedded fonts, and links and bookmarks that land on a page."""
+title, outline, embedded fonts, links and bookmarks that land on a page, and each note on the
+page of its call (coursepack.check.notes)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from .common import Finding, _guarded
+from .notes import pdf_note_messages
 
 FONT_FILES = ("/FontFile", "/FontFile2", "/FontFile3")
 
@@ -239,6 +241,7 @@ def check_pdf(path: Path, *, expected_lang: str | None = None,
               expected_title: str | None = None) -> list[Finding]:
     """All PDF checks on one file; an empty list means it passed."""
     import pikepdf
+    import pypdfium2
 
     path = Path(path)
     artifact = str(path)
@@ -259,4 +262,6 @@ def check_pdf(path: Path, *, expected_lang: str | None = None,
     with pdf:
         for check, func in checks.items():
             findings += _guarded(artifact, check, lambda f=func: f(pdf), (pikepdf.PdfError,))
+    findings += _guarded(artifact, "notes", lambda: pdf_note_messages(path),
+                         (pikepdf.PdfError, pypdfium2.PdfiumError))
     return findings

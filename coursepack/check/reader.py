@@ -6,7 +6,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from .common import _guarded
 from .epub import check_epub
+from .notes import epub_note_messages, same_numbering_messages
 from .pdf import check_pdf
 from .report import format_report
 
@@ -54,8 +56,14 @@ def check_reader(reader_file: str) -> None:
     epub = paths(reader)["epub"]
     pdfs = [pdf_path(reader, edition.id)[1] for edition in reader.editions]
     findings = check_epub(epub, expected_sections=expected_texts(reader))
+    try:
+        notes = epub_note_messages(epub)[1]
+    except Exception:  # an unreadable EPUB is already a finding of check_epub
+        notes = []
     for pdf in pdfs:
         findings += check_pdf(pdf, expected_lang=reader.language)
+        findings += _guarded(str(pdf), "numbering", lambda p=pdf: same_numbering_messages(
+            notes, p))
     report = format_report(findings, [str(p) for p in (epub, *pdfs)])
     print(report)
     if findings:

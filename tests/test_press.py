@@ -1,0 +1,178 @@
+"""Press-grade output (issue 11): what a production editor and an accessibility reviewer check,
+on the real build, and each gate of ``doit check`` failing on an artifact broken on purpose.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from pathlib import Path
+
+import pytest
+from weasyprint import CSS, HTML
+
+from coursepack.check import check_pdf, format_report
+from coursepack.check.notes import (
+    epub_note_messages,
+    pdf_note_messages,
+    read_pdf_notes,
+    same_numbering_messages,
+)
+from coursepack.config import load_reader
+
+REPO = Path(__file__).resolve().parent.parent
+READER = load_reader(REPO / "reader.yaml")
+EDITIONS = [e.id for e in READER.editions]
+
+
+@pytest.fixture(scope="module")
+def out(built_project: Path) -> Path:
+    return built_project / "build" / READER.id
+
+
+def pdf_of(out: Path, edition: str) -> Path:
+    return out / f"{READER.id}-{edition}.pdf"
+
+
+def epub_of(out: Path) -> Path:
+    return out / f"{READER.id}.epub"
+
+
+def note_count(out: Path) -> int:
+    return len(re.findall(r"\^\[", (out / "reader.md").read_text()))
+
+
+def superscript(n: int) -> str:
+    return str(n).translate(str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹"))
+
+
+def plain_digits(text: str) -> str:
+    return text.translate(str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789"))
+
+
+def edit_epub(src: Path, dst: Path, edit) -> Path:
+    """A copy of the EPUB with ``edit(name, text)`` applied to every XHTML document."""
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w") as zout:
+        for info in zin.infolist():
+            data = zin.read(info)
+            if info.filename.endswith(".xhtml"):
+                data = edit(info.filename, data.decode("utf-8")).encode("utf-8")
+            zout.writestr(info, data)
+    return dst
+
+
+# --- 1. footnotes on the page of their call, in order ---------------------------------------
+
+NOTE_CSS = """
+@page { size: A6; margin: 10mm; @footnote { border-top: 0.5pt solid black; } }
+body { font-size: 9pt; } p { widows: 2; orphans: 2; }
+.footnote { float: footnote; font-size: 7pt; }
+.footnote::footnote-call, .footnote::footnote-marker { content: none; }
+"""
+LOREM = ("Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor "
+         "incididunt ut labore et dolore magna aliqua. ") * 3
+
+
+def call_and_note(n: int, words: int) -> str:
+    """A note as filters/notes.lua writes it for print."""
+    return (f'<a class="note-call" id="fnref-{n}" href="#fn-{n}">{n}</a><span class="footnote" '
+            f'id="fn-{n}"><a class="note-back" href="#fnref-{n}">{n}.</a> '
+            + "This is a long note. " * words + "</span>")
+
+
+def tiny_pdf(path: Path, body: str, css: str = NOTE_CSS) -> Path:
+    html = f'<html lang="en"><head><title>Notes</title></head><body>{body}</body></html>'
+    HTML(string=html).write_pdf(path, stylesheets=[CSS(string=css)], pdf_variant="pdf/ua-1")
+    return path
+
+
+@pytest.mark.parametrize("edition", EDITIONS)
+def test_every_note_is_on_the_page_of_its_call_in_order(out, edition):
+    pdf = pdf_of(out, edition)
+    assert pdf_note_messages(pdf) == []
+    notes = read_pdf_notes(pdf)
+    assert [c.number for c in notes.calls] == list(range(1, note_count(out) + 1))
+    assert all(notes.note_pages[c.number][0] == c.page for c in notes.calls)
+
+
+def test_a_note_pushed_to_the_next_page_fails_the_check(tmp_path):
+    # WeasyPrint defers note 2 (its call is near the foot of a page): exactly the defect.
+    body = "".join(f"<p>{LOREM}{call_and_note(i // 3 + 1, 12) if i % 3 == 2 else ''}{LOREM}</p>"
+                   for i in range(12))
+    pdf = tiny_pdf(tmp_path / "deferred.pdf", body)
+    messages = pdf_note_messages(pdf)
+    assert any(re.fullmatch(r"note 2 is called on page (\d+) but printed on page (\d+): a "
+                            r"footnote belongs on the page of its call", m) for m in messages)
+    findings = check_pdf(pdf)
+    assert "notes" in {f.check for f in findings}
+    assert "note 2 is called on page" in format_report(findings)
+
+
+def test_notes_out_of_order_on_a_page_fail_the_check(tmp_path):
+    # Notes set as ordinary blocks, the second above the first: what a reader sees.
+    body = (f"<p>One{call_and_note(1, 1).split('<span')[0]} and two"
+            f"{call_and_note(2, 1).split('<span')[0]}.</p>"
+            '<p id="fn-2"><a href="#fnref-2">2.</a> The second note.</p>'
+            '<p id="fn-1"><a href="#fnref-1">1.</a> The first note.</p>')
+    messages = pdf_note_messages(tiny_pdf(tmp_path / "order.pdf", body))
+    assert messages == ["page 1: notes printed in the order 2, 1, not in the order of their "
+                        "calls"]
+
+
+def test_a_call_that_shows_another_number_fails_the_check(tmp_path):
+    body = ('<p>Text<a id="fnref-1" href="#fn-1">7</a>.</p>'
+            '<p id="fn-1"><a href="#fnref-1">1.</a> The note.</p>')
+    messages = pdf_note_messages(tiny_pdf(tmp_path / "number.pdf", body))
+    assert messages == ["page 1: the call linking to note 1 reads '7'"]
+
+
+# --- 4. EPUB notes: superscript linked calls, numbered notes linking back, one numbering ---
+
+
+def test_epub_notes_are_linked_superscripts_numbered_once_for_the_book(out):
+    problems, notes = epub_note_messages(epub_of(out))
+    assert problems == []
+    assert [n.number for n in notes] == list(range(1, note_count(out) + 1))
+    with zipfile.ZipFile(epub_of(out)) as zf:
+        text = "".join(zf.read(n).decode() for n in zf.namelist() if n.endswith(".xhtml"))
+    assert 'role="doc-noteref"' in text and 'role="doc-backlink"' in text
+    assert re.search(r"[a-z.)”]<a [^>]*role=\"doc-noteref\"[^>]*>[¹²³⁴⁵⁶⁷⁸⁹⁰]+</a>", text)
+
+
+@pytest.mark.parametrize("edition", EDITIONS)
+def test_print_and_epub_number_the_notes_alike(out, edition):
+    notes = epub_note_messages(epub_of(out))[1]
+    assert same_numbering_messages(notes, pdf_of(out, edition)) == []
+
+
+def test_epub_notes_numbered_per_chapter_fail_the_check(out, tmp_path):
+    # pandoc's own EPUB notes: the numbering restarts in each chapter.
+    first = {}
+
+    def restart(name, text):
+        numbers = sorted({int(n) for n in re.findall(r'id="fnref-(\d+)"', text)})
+        if numbers:
+            first[name] = numbers[0]
+            shift = numbers[0] - 1
+            text = re.sub(r"(fn(?:ref)?-)(\d+)", lambda m: f"{m[1]}{int(m[2]) - shift}", text)
+            text = re.sub(r'(role="doc-backlink"[^>]*>)(\d+)',
+                          lambda m: f"{m[1]}{int(m[2]) - shift}", text)
+            text = re.sub(r'(role="doc-noteref"[^>]*>)([⁰¹²³⁴⁵⁶⁷⁸⁹]+)',
+                          lambda m: m[1] + superscript(int(plain_digits(m[2])) - shift), text)
+        return text
+
+    broken = edit_epub(epub_of(out), tmp_path / "restart.epub", restart)
+    problems = epub_note_messages(broken)[0]
+    assert len([n for n in first.values() if n > 1]) >= 1
+    assert any("not one numbering 1, 2, 3 … for the whole book" in p for p in problems)
+
+
+def test_epub_calls_glued_to_words_and_notes_without_back_links_fail_the_check(out, tmp_path):
+    def plain(name, text):
+        text = re.sub(r'(role="doc-noteref"[^>]*>)([⁰¹²³⁴⁵⁶⁷⁸⁹]+)',
+                      lambda m: m[1] + plain_digits(m[2]), text)
+        return text.replace(' role="doc-backlink"', "")
+
+    problems = epub_note_messages(edit_epub(epub_of(out), tmp_path / "plain.epub", plain))[0]
+    assert any("is not superscript" in p for p in problems)
+    assert any("its note has no number linking back" in p for p in problems)
