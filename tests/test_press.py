@@ -176,3 +176,41 @@ def test_epub_calls_glued_to_words_and_notes_without_back_links_fail_the_check(o
     problems = epub_note_messages(edit_epub(epub_of(out), tmp_path / "plain.epub", plain))[0]
     assert any("is not superscript" in p for p in problems)
     assert any("its note has no number linking back" in p for p in problems)
+
+
+# --- 3. editorial citations visibly the editors' -------------------------------------------
+
+
+@pytest.mark.parametrize("edition", EDITIONS)
+def test_every_citation_is_in_square_brackets_in_print(out, edition):
+    from coursepack.check.citations import pdf_citation_messages
+
+    assert pdf_citation_messages(pdf_of(out, edition)) == []
+
+
+def test_every_citation_is_in_square_brackets_in_the_epub(out):
+    from coursepack.check.citations import epub_citation_messages
+
+    assert epub_citation_messages(epub_of(out)) == []
+    with zipfile.ZipFile(epub_of(out)) as zf:
+        text = "".join(zf.read(n).decode() for n in zf.namelist() if n.endswith(".xhtml"))
+    assert "Here is Putin <span" in text and ">[<a " in text and "2022</a>]" in text
+
+
+def test_a_citation_in_parentheses_fails_the_check(out, tmp_path):
+    from coursepack.check.citations import epub_citation_messages, pdf_citation_messages
+
+    body = ('<p>Here is Putin (<a href="#ref-putin">2022</a>) in full flow, and Scholz '
+            '[<a href="#ref-scholz">2022</a>] too.</p>'
+            '<p id="ref-putin">Putin. 2022.</p><p id="ref-scholz">Scholz. 2022.</p>')
+    messages = pdf_citation_messages(tiny_pdf(tmp_path / "parens.pdf", body))
+    assert messages == ["page 1: citation “(2022)” is not in square brackets; readers cannot "
+                        "tell it from the authors' words"]
+
+    def parenthesise(name, text):
+        return re.sub(r'(<span class="citation"[^>]*>)\[(.*?)\]</span>', r"\1(\2)</span>", text)
+
+    broken = edit_epub(epub_of(out), tmp_path / "parens.epub", parenthesise)
+    problems = epub_citation_messages(broken)
+    assert problems and all("is not in square brackets" in p for p in problems)
+    assert any("'(Charap and Shapiro 2022)'" in p or "'(2022)'" in p for p in problems)

@@ -1,12 +1,13 @@
 """All checks on one PDF, with pikepdf: tagged structure, PDF/UA identification, language,
-title, outline, embedded fonts, links and bookmarks that land on a page, and each note on the
-page of its call (coursepack.check.notes)."""
+title, outline, embedded fonts, links and bookmarks that land on a page, each note on the
+page of its call (coursepack.check.notes) and every citation in brackets (.citations)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from .citations import pdf_citation_messages
 from .common import Finding, _guarded
 from .notes import pdf_note_messages
 
@@ -262,6 +263,7 @@ def check_pdf(path: Path, *, expected_lang: str | None = None,
     with pdf:
         for check, func in checks.items():
             findings += _guarded(artifact, check, lambda f=func: f(pdf), (pikepdf.PdfError,))
-    findings += _guarded(artifact, "notes", lambda: pdf_note_messages(path),
-                         (pikepdf.PdfError, pypdfium2.PdfiumError))
+    for check, func in (("notes", pdf_note_messages), ("citations", pdf_citation_messages)):
+        findings += _guarded(artifact, check, lambda f=func: f(path),
+                             (pikepdf.PdfError, pypdfium2.PdfiumError))
     return findings
