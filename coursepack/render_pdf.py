@@ -45,10 +45,19 @@ def print_html(reader: Reader, assembled: Path, edition: Edition, templates: Pat
     return run_pandoc(assembled, "html5", args)
 
 
+LARGE_PRINT_PT = 14  # an edition with a body this size or larger is a large-print edition
+
+
+def is_large_print(edition: Edition) -> bool:
+    """Large print (ranged left, unhyphenated, nothing below body size): edition.css.j2."""
+    return edition.font_size_pt >= LARGE_PRINT_PT
+
+
 def edition_css(edition: Edition, templates: Path) -> str:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(templates),
                              undefined=jinja2.StrictUndefined)
-    return env.get_template("edition.css.j2").render(edition=edition)
+    return env.get_template("edition.css.j2").render(edition=edition,
+                                                     large=is_large_print(edition))
 
 
 def project_fetcher(root: Path, refused: list[str]):  # -> weasyprint URLFetcher
@@ -173,6 +182,15 @@ class _Tree:
             element = self.parent.get(element)
         return element
 
+    def outermost_block(self, element):
+        """The largest block that begins with ``element`` (a list item for its first
+        paragraph): where a page break before ``element`` takes effect."""
+        parent = self.parent.get(element)
+        while (parent is not None and parent.tag in _BLOCKS - {"section"}
+               and len(parent) and parent[0] is element and not (parent.text or "").strip()):
+            element, parent = parent, self.parent.get(parent)
+        return element
+
     def next_block(self, element):
         """The first block element after ``element`` and all it contains."""
         last = max((self.order[d] for d in element.iter()), default=self.order[element])
@@ -185,20 +203,47 @@ def _elements_on(document, page_number: int) -> set:
             if getattr(box, "element", None) is not None}
 
 
+def _set_style(element, style: str | None) -> None:
+    if style:
+        element.set("style", style)
+    else:
+        element.attrib.pop("style", None)
+
+
 def _add_style(element, declaration: str) -> None:
     element.set("style", f"{element.get('style') or ''};{declaration}".lstrip(";"))
 
 
-def place_notes(document, tree: _Tree, tried: dict[int, int]) -> bool:
+def _note_fixes(document, tree: _Tree, n: int, call_page: int) -> list[tuple[object, str]]:
+    """The changes to try, in turn, for note ``n``: (element, CSS declarations)."""
+    call = tree.by_id[NOTE_CALL_ID.format(n)]
+    paragraph = tree.block_of(call)
+    fixes = []
+    if paragraph not in _elements_on(document, call_page + 1):
+        # The call's paragraph ends on the page: the block after it took the note's room.
+        following = tree.next_block(paragraph)
+        if following is not None:
+            fixes += [(following, "widows:1;orphans:1"), (following, "break-before:page")]
+    else:
+        fixes.append((paragraph, "widows:1;orphans:1"))
+    fixes += [(tree.by_id[NOTE_ID.format(n)], "footnote-policy:line"),
+              (paragraph, "break-before:page")]
+    return fixes
+
+
+def place_notes(document, tree: _Tree, tried: dict[int, tuple[int, object, str | None]]
+                ) -> bool:
     """Change the layout so that misplaced notes can land on their call's page.
 
     WeasyPrint defers a footnote to the next page when the lines after its call need the
     room (to keep widows and orphans), and deferred notes can come out of order. For the
-    first misplaced note of each chapter (later ones move when it is fixed), the fixes are
-    tried in turn, one more on each pass: the block after the call's paragraph starts a new
-    page (when that paragraph ends on the call's page); the note's line goes over with it
-    (``footnote-policy: line``); the call's paragraph starts a new page. Returns whether
-    anything was changed."""
+    first misplaced note of each chapter (later ones move when it is fixed), one change is
+    tried on each pass, the previous one undone, from the smallest to the largest: the block
+    after the call's paragraph (or the paragraph, if it goes on over the page) may leave a
+    single line behind (``widows``/``orphans`` 1); that block starts a new page; the note's
+    line goes over with it (``footnote-policy: line``); the call's paragraph starts a new
+    page. ``tried`` keeps, for each note, the next change and the last one made (to undo).
+    Returns whether anything was changed."""
     pages = note_pages(document)
     changed = False
     done_chapters: set = set()
@@ -211,22 +256,80 @@ def place_notes(document, tree: _Tree, tried: dict[int, int]) -> bool:
         if chapter in done_chapters:
             continue
         done_chapters.add(chapter)
-        paragraph = tree.block_of(call)
-        page = pages[n][0]
-        step = tried.get(n, 0)
-        if step == 0 and paragraph not in _elements_on(document, page + 1):
-            following = tree.next_block(paragraph)
-            if following is not None:
-                _add_style(following, "break-before:page")
-                tried[n], changed = 1, True
-                continue
-            step = 1
-        if step <= 1:
-            _add_style(tree.by_id[NOTE_ID.format(n)], "footnote-policy:line")
-            tried[n], changed = 2, True
-        elif step == 2:
-            _add_style(paragraph, "break-before:page")
-            tried[n], changed = 3, True
+        step, last, before = tried.get(n, (0, None, None))
+        fixes = _note_fixes(document, tree, n, pages[n][0])
+        if step >= len(fixes):
+            continue
+        if last is not None:
+            _set_style(last, before)
+        element, declaration = fixes[step]
+        tried[n] = (step + 1, element, element.get("style"))
+        _add_style(element, declaration)
+        changed = True
+    return changed
+
+
+MIN_PAGE_LINES = 4  # a page of a chapter carries at least this many lines (check.layout)
+
+
+def _main_text_lines(box, found: dict) -> None:
+    if type(box).__name__ in ("MarginBox", "FootnoteAreaBox"):
+        return
+    for child in getattr(box, "children", ()):
+        if type(child).__name__ == "LineBox":
+            if any(getattr(d, "text", "").strip() for d in child.descendants()):
+                # One line per height on the page: a list item's marker is a line of its own.
+                found.setdefault(round(child.position_y), box.element)
+        else:
+            _main_text_lines(child, found)
+
+
+def page_lines(document) -> list[list]:
+    """For each page, the block element of each line of its main text (not the running
+    heads, folios or footnotes), top to bottom."""
+    pages = []
+    for page in document.pages:
+        found: dict = {}
+        _main_text_lines(page._page_box, found)
+        pages.append([element for _, element in sorted(found.items())])
+    return pages
+
+
+def fill_near_empty_pages(document, tree: _Tree, moved: dict) -> bool:
+    """Give a page that carries only a line or three of a chapter more of it.
+
+    A page that opens a chapter (it has an ``h1``) may be short. Otherwise, when the first
+    line on the page ends a paragraph begun on the page before, that paragraph leaves more
+    lines over (``widows``); when a block begins the page, the last block of the page before
+    moves over with it (it starts a new page), or the one before that if it already did.
+    ``moved`` keeps each block changed so far, with its style before; a block moved before
+    is put back when an earlier one moves instead. Returns whether anything was changed."""
+    changed = False
+    lines = page_lines(document)
+    for number, elements in enumerate(lines[1:], start=1):
+        if not 0 < len(elements) < MIN_PAGE_LINES:
+            continue
+        on_page = _elements_on(document, number + 1)
+        if any(getattr(el, "tag", None) == "h1" or "imprint" in (el.get("class") or "")
+               for el in on_page if el is not None):
+            continue
+        first, before = elements[0], [el for el in lines[number - 1] if el is not None]
+        if not before or first is None:
+            continue
+        if first is before[-1] and first not in moved:
+            moved[first] = first.get("style")
+            _add_style(first, f"widows:{MIN_PAGE_LINES}")
+            changed = True
+            continue
+        for element in reversed(dict.fromkeys(before)):
+            target = tree.outermost_block(element)
+            if target not in moved:
+                for later in [el for el in moved if el in on_page]:  # moving more instead
+                    _set_style(later, moved[later])  # still counted as tried
+                moved[target] = target.get("style")
+                _add_style(target, "break-before:page")
+                changed = True
+                break
     return changed
 
 
@@ -240,8 +343,9 @@ def html_to_pdf(html: str, root: Path, stylesheets: list[Path], extra_css: str,
     """Typeset HTML with WeasyPrint into a tagged PDF/UA-1; any WeasyPrint warning is an error.
 
     The layout is repeated while it has a fault WeasyPrint cannot avoid alone: a hyphenation
-    ladder (that paragraph is set again without automatic hyphenation) or a note that is not
-    on the page of its call (see ``place_notes``). A note still misplaced is an error."""
+    ladder (that paragraph is set again without automatic hyphenation), a note that is not
+    on the page of its call (``place_notes``) or a page that carries only a line or three of a
+    chapter (``fill_near_empty_pages``). A note still misplaced is an error."""
     from weasyprint import CSS, HTML
     from weasyprint.text.fonts import FontConfiguration
 
@@ -259,12 +363,14 @@ def html_to_pdf(html: str, root: Path, stylesheets: list[Path], extra_css: str,
         source = HTML(string=html, base_url=str(root) + "/", url_fetcher=fetcher)
         tree = _Tree(source.etree_element)
         document = source.render(stylesheets=css, font_config=fonts)
-        tried: dict[int, int] = {}
+        tried: dict = {}
+        moved: dict = {}
         for _ in range(MAX_LAYOUT_PASSES):
             ladders = hyphen_ladders(document)
             for element in ladders:  # only unhyphenates paragraphs; lines elsewhere stay put
                 _add_style(element, "hyphens:manual")
-            if not (place_notes(document, tree, tried) or ladders):
+            if not (place_notes(document, tree, tried) or ladders
+                    or fill_near_empty_pages(document, tree, moved)):
                 break
             document = source.render(stylesheets=css, font_config=fonts)
         if misplaced := misplaced_notes(document):

@@ -214,3 +214,55 @@ def test_a_citation_in_parentheses_fails_the_check(out, tmp_path):
     problems = epub_citation_messages(broken)
     assert problems and all("is not in square brackets" in p for p in problems)
     assert any("'(Charap and Shapiro 2022)'" in p or "'(2022)'" in p for p in problems)
+
+
+# --- 10. large print, and no near-empty page ----------------------------------------------
+
+
+@pytest.mark.parametrize("edition", EDITIONS)
+def test_no_page_of_a_chapter_is_near_empty(out, edition):
+    from coursepack.check.layout import near_empty_messages
+
+    assert near_empty_messages(pdf_of(out, edition)) == []
+
+
+def test_large_print_follows_large_print_guidance(out):
+    from coursepack.check.layout import large_print_messages
+    from coursepack.render_pdf import is_large_print
+
+    [large] = [e for e in READER.editions if is_large_print(e)]
+    assert large_print_messages(pdf_of(out, large.id), large.font_size_pt) == []
+
+
+JUSTIFIED_SMALL = """
+@page { size: A5; margin: 22mm 20mm; @bottom-right { content: counter(page); font-size: 9pt; } }
+html { font-size: 16pt; } p { text-align: justify; hyphens: auto; margin: 0; }
+.small { font-size: 11pt; }
+"""
+
+
+def test_justified_hyphenated_small_large_print_fails_the_check(tmp_path):
+    from coursepack.check.layout import large_print_messages
+
+    text = ("Nevertheless the negotiations continued in spite of considerable disagreements "
+            "about the terms of a settlement, and the representatives met again. ") * 12
+    body = f'<p>{text}<span class="small">A small aside.</span></p>'
+    pdf = tiny_pdf(tmp_path / "large.pdf", body, JUSTIFIED_SMALL)
+    messages = large_print_messages(pdf, 16)
+    assert any(m.startswith("text at 11 pt, below the 16 pt body size") for m in messages)
+    assert any(m.startswith("text at 9 pt, below the 16 pt body size") for m in messages)
+    assert any("end in a hyphenated word" in m for m in messages)
+    assert any(m.startswith("text is justified:") for m in messages)
+    findings = check_pdf(pdf, large_print_pt=16)
+    assert "large-print" in {f.check for f in findings}
+
+
+def test_a_page_with_two_lines_fails_the_check(tmp_path):
+    from coursepack.check.layout import near_empty_messages
+
+    css = "@page { size: A6; margin: 20mm 12mm; } html { font-size: 10pt; } p { margin: 0; }"
+    body = ("<h1>Chapter</h1>" + "".join(f"<p>Line {i} of the chapter.</p>" for i in range(9))
+            + '<p style="break-before: page">The last line but one.</p><p>The last line.</p>')
+    pdf = tiny_pdf(tmp_path / "short.pdf", body, css)
+    assert near_empty_messages(pdf) == ["page 2 carries only 2 lines (“The last line but "
+                                        "one.”): a page of a chapter needs at least 4"]

@@ -51,6 +51,7 @@ def check_reader(reader_file: str) -> None:
     from ..build import paths, pdf_path
     from ..config import load_reader
     from ..errors import ReaderError
+    from ..render_pdf import is_large_print
 
     reader = load_reader(reader_file)
     epub = paths(reader)["epub"]
@@ -60,8 +61,9 @@ def check_reader(reader_file: str) -> None:
         notes = epub_note_messages(epub)[1]
     except Exception:  # an unreadable EPUB is already a finding of check_epub
         notes = []
-    for pdf in pdfs:
-        findings += check_pdf(pdf, expected_lang=reader.language)
+    for edition, pdf in zip(reader.editions, pdfs, strict=True):
+        findings += check_pdf(pdf, expected_lang=reader.language, large_print_pt=(
+            edition.font_size_pt if is_large_print(edition) else None))
         findings += _guarded(str(pdf), "numbering", lambda p=pdf: same_numbering_messages(
             notes, p))
     report = format_report(findings, [str(p) for p in (epub, *pdfs)])
