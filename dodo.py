@@ -25,12 +25,13 @@ from coursepack.build import (
     pdf_path,
     run_action,
 )
-from coursepack.config import load_reader
+from coursepack.config import load_project_reader
 from coursepack.dates import build_epoch, reader_inputs
 from coursepack.dist import dist_targets, git_unchanged, make_dist
 
 DOIT_CONFIG = {"default_tasks": ["pdf", "epub"], "verbosity": 1}
 READER_FILE = get_var("reader", "reader.yaml")
+ROOT = Path(__file__).resolve().parent  # the project: nothing outside it is read
 PKG = Path("coursepack")
 
 
@@ -44,7 +45,7 @@ def code(*modules: str) -> list[str]:
 
 
 def _reader():
-    return or_exit(load_reader, READER_FILE)
+    return or_exit(load_project_reader, ROOT, READER_FILE)
 
 
 @cache
@@ -94,12 +95,14 @@ def task_annotate():
 
 
 def task_assemble():
-    """Assemble the readings and editorial chapters into one Markdown document (Jinja2)."""
+    """Assemble the front matter, the readings and the back matter into one Markdown document."""
     reader = _reader()
-    deps = [str(reader.path), *(str(p) for p in reader.editorial.values()),
+    # The reader file (its parts, metadata), each part's Markdown, each reading's YAML (its
+    # metadata goes into the source notes) and its annotated text.
+    deps = [str(reader.path), *(str(p) for p in reader.part_files),
             str(paths(reader)["templates"] / "reader.md.j2")]
     for reading in reader.readings:
-        deps += [str(p) for p in annotated_path(reader, reading.id)]
+        deps += [str(reading.yaml_path), *(str(p) for p in annotated_path(reader, reading.id))]
     return {
         "actions": [(run_action, [assemble_reader, READER_FILE])],
         "file_dep": deps + _apparatus_files(reader)
@@ -110,9 +113,9 @@ def task_assemble():
 
 
 def _render_deps(reader) -> list[str]:
-    deps = [str(paths(reader)["assembled"]), str(reader.csl), "filters/notes.lua"]
+    deps = [str(paths(reader)["assembled"]), "filters/notes.lua"]
     if reader.bibliography:
-        deps += [str(reader.bibliography), "filters/backlinks.lua"]
+        deps += [str(reader.csl), str(reader.bibliography), "filters/backlinks.lua"]
     return deps + code("pandoc", "dates")
 
 

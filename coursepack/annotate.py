@@ -46,11 +46,17 @@ def add_ids(reading_id: str, doc: StageDoc) -> tuple[StageDoc, list[Paragraph]]:
     """Give every paragraph, block quotation and heading a stable id."""
     blocks: list[str] = []
     paragraphs: list[Paragraph] = []
+    seen: dict[str, int] = {}
     for block in doc.blocks:
         heading = _HEADING.match(block)
         if heading:
-            slug = slugify(plain(heading.group(2)))
-            blocks.append(f"{block} {{#{reading_id}-{slug}}}")
+            # Unique in the reading: a repeated heading gets -2, -3 …; none takes the form
+            # of a paragraph's id (p3), and a heading without Latin letters still gets one.
+            slug = slugify(plain(heading.group(2))) or "section"
+            slug = f"{slug}-heading" if re.fullmatch(r"p\d+", slug) else slug
+            seen[slug] = seen.get(slug, 0) + 1
+            suffix = f"-{seen[slug]}" if seen[slug] > 1 else ""
+            blocks.append(f"{block} {{#{reading_id}-{slug}{suffix}}}")
         elif block.startswith(":::"):
             blocks.append(block)  # an embedded post: a quotation inside the paragraph flow
         else:

@@ -1,7 +1,10 @@
-"""Assemble stage: annotated readings + editorial parts -> one Markdown document (Jinja2).
+"""Assemble stage: front matter, annotated readings, back matter -> one Markdown document.
 
-The context is computed here (escaping, links, running heads, tool versions); the template
-``templates/reader.md.j2`` only lays it out. The one document feeds both the PDF and the EPUB.
+The reader file declares its parts (``front_matter``, ``readings``, ``back_matter``); this
+module turns them into a list of chapters in that order and computes everything a chapter
+shows (headings with ids and classes, escaping, passage links, running heads, tool
+versions). The template ``templates/reader.md.j2`` only loops over the chapters and lays
+each kind out. The one document feeds both the PDF and the EPUB.
 """
 
 from __future__ import annotations
@@ -17,12 +20,12 @@ import jinja2
 import yaml
 
 from .annotate import Paragraph, slugify
-from .config import Reader, Reading
-from .errors import ReaderError
+from .config import Part, Reader, Reading, display_date
+from .errors import ReaderError, working_on
 from .markdown import StageDoc
 from .textnorm import escape_markdown, normalise
 
-# [visible text]{.passage reading="greene" quote="exact words"} in editorial Markdown.
+# [visible text]{.passage reading="greene" quote="exact words"} in the editors' Markdown.
 _EDITORIAL_HEADING = re.compile(r"^(#{1,6}) ([^{\n]+?)\s*$", re.M)
 _PASSAGE = re.compile(r'\[([^\]]+)\]\{\.passage reading="([^"]+)" quote="([^"]+)"\}')
 
@@ -40,6 +43,38 @@ class Essay:
     author_note: str
     permissions: str
     body: str
+
+
+@dataclass(frozen=True)
+class Chapter:
+    """One level-1 chapter of the document, as the template lays it out.
+
+    ``kind``: "reading" (``essay``), "editorial" (the editors' Markdown, ``body``), or a
+    generated part: "glossary", "bibliography", "permissions" (``essays``), "colophon"
+    (``body`` from its file, then the tool versions).
+    """
+
+    kind: str
+    id: str
+    heading: str  # the Markdown heading line, with id and classes
+    body: str = ""
+    essay: Essay | None = None
+    essays: tuple[Essay, ...] = ()
+
+
+# What each generated part's heading carries besides its id (EPUB semantics and ARIA roles).
+GENERATED_ATTRIBUTES = {
+    "glossary": "epub:type=glossary role=doc-glossary",
+    "bibliography": "epub:type=bibliography role=doc-bibliography",
+}
+
+
+def part_heading(part: Part) -> str:
+    """``# Title {#id .class ...}``: the editors' parts are .editorial, generated ones
+    .generated (with the glossary's and bibliography's EPUB type and role)."""
+    classes = ".generated" if part.generated else ".editorial"
+    extra = GENERATED_ATTRIBUTES.get(part.generated, "")
+    return f"# {md(part.title)} {{#{part.id} {classes}{' ' + extra if extra else ''}}}"
 
 
 def md(text: str) -> str:
@@ -66,25 +101,13 @@ def resolve_passages(text: str, index: dict[str, list[Paragraph]], where: str) -
     return _PASSAGE.sub(link, text)
 
 
-# English month names, fixed (not the machine's locale), so every build prints the same.
-MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
-          "September", "October", "November", "December")
-
-
-def display_date(iso: str) -> str:
-    """An ISO date as precise as it is known, for readers: 2022-07-29 -> 29 July 2022."""
-    parts = [int(p) for p in iso.split("-")]
-    month = MONTHS[parts[1] - 1] if len(parts) > 1 else ""
-    return " ".join(str(p) for p in (parts[2] if len(parts) > 2 else "", month, parts[0]) if p)
-
-
 def prefix_heading_ids(text: str, part: str) -> str:
     """Give editorial headings explicit ids prefixed by their part, unique in the document."""
     seen: dict[str, int] = {}
 
     def add_id(match: re.Match[str]) -> str:
         hashes, title = match.groups()
-        slug = f"{part}-{slugify(title)}"
+        slug = f"{part}-{slugify(title) or 'section'}"
         seen[slug] = seen.get(slug, 0) + 1
         suffix = f"-{seen[slug]}" if seen[slug] > 1 else ""
         return f"{hashes} {title} {{#{slug}{suffix}}}"
@@ -130,7 +153,11 @@ def tool_versions() -> dict[str, str]:
 
 
 def document_metadata(reader: Reader) -> str:
-    """The YAML metadata block that pandoc reads (title page, EPUB package metadata)."""
+    """The YAML metadata block that pandoc reads (title page, EPUB package metadata).
+
+    Empty values are left out, so that no output gets an empty element (EPUBCheck rejects an
+    empty ``dc:description`` or ``dc:rights``).
+    """
     meta = {
         "title": md(reader.title),
         "subtitle": md(reader.subtitle),
@@ -146,42 +173,98 @@ def document_metadata(reader: Reader) -> str:
         "version": reader.version,
         "link-citations": True,
     }
+    if contents := reader.part("contents"):
+        meta["toc-title"] = md(contents.title)  # the print contents page and the EPUB nav
+    meta = {key: value for key, value in meta.items() if value not in ("", [])}
     return yaml.safe_dump(meta, allow_unicode=True, sort_keys=False, width=1000)
 
 
+def editorial_text(text: str, part: Part, index: dict[str, list[Paragraph]], where: str) -> str:
+    """The editors' Markdown of a part: passage spans linked, headings given the part's ids."""
+    return prefix_heading_ids(resolve_passages(text, index, where), part.id)
+
+
+def chapters(reader: Reader, docs: dict[str, StageDoc], index: dict[str, list[Paragraph]],
+             texts: dict[str, str], apparatus: dict[str, str]) -> list[Chapter]:
+    """Every chapter in the reader's order: front matter, readings, back matter.
+
+    ``texts``: the Markdown of each part's file, by part id (glossary terms already marked);
+    ``apparatus``: the glossary and bibliography chapters' bodies. The contents are not a
+    chapter: pandoc writes them (the print template and the EPUB navigation).
+    """
+    essays = [essay_context(r, docs[r.id]) for r in reader.readings]
+
+    def part_chapter(part: Part) -> Chapter | None:
+        if part.generated == "contents":
+            return None
+        body = ""
+        if part.file:
+            where = _rel(part.file, reader.root)
+            with working_on(where):
+                body = editorial_text(texts[part.id], part, index, where)
+        kind = part.generated or "editorial"
+        if kind in ("glossary", "bibliography"):
+            body = apparatus[kind]
+        return Chapter(kind, part.id, part_heading(part), body,
+                       essays=tuple(essays) if kind == "permissions" else ())
+
+    return [c for c in (
+        *(part_chapter(p) for p in reader.front_matter),
+        *(Chapter("reading", e.id, e.heading, essay=e) for e in essays),
+        *(part_chapter(p) for p in reader.back_matter)) if c is not None]
+
+
+def _rel(path: Path, root: Path) -> str:
+    return str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
+
+
+_EXPLICIT_ID = re.compile(r"\{#([A-Za-z0-9_:.-]+)")
+
+
+def check_unique_ids(text: str, where: str) -> None:
+    """Two elements of the document with one id would break links in both outputs: name it.
+
+    ``where``: the reader file; what gave the clash is usually a part's or a heading's id.
+    """
+    seen: set[str] = set()
+    for match in _EXPLICIT_ID.finditer(text):
+        if match.group(1) in seen:
+            raise ReaderError(where, f"two places in the reader get the id "
+                              f"'{match.group(1)}' (a part, a reading or a heading inside "
+                              "one); give a part its own `id:` or rename a heading")
+        seen.add(match.group(1))
+
+
 def assemble(reader: Reader, docs: dict[str, StageDoc], index: dict[str, list[Paragraph]],
-             editorial: dict[str, str], versions: dict[str, str], template_dir: Path,
+             texts: dict[str, str], versions: dict[str, str], template_dir: Path,
              apparatus: dict[str, str] | None = None) -> str:
     """Render the whole reader as one Markdown document.
 
-    ``apparatus``: the glossary and bibliography chapters' Markdown, by name (optional).
+    ``texts``: the Markdown of each part's file, by part id; ``apparatus``: the glossary and
+    bibliography chapters' Markdown, by name (when the reader has those parts).
     """
-    parts = {name: prefix_heading_ids(
-                 resolve_passages(text, index, str(reader.editorial[name].name)), name)
-             for name, text in editorial.items()}
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(template_dir), undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True, autoescape=False,
+        keep_trailing_newline=True, autoescape=False, trim_blocks=True, lstrip_blocks=True,
         # pandoc attributes ({#id .class}) would open Jinja comments: comments are {## ##}.
         comment_start_string="{##", comment_end_string="##}",
     )
     context = {
         "metadata": document_metadata(reader),
-        "reader": reader,
-        "essays": [essay_context(r, docs[r.id]) for r in reader.readings],
-        "editorial": parts,
+        "chapters": chapters(reader, docs, index, texts, apparatus or {}),
         "versions": versions,
-        "apparatus": apparatus or {},
         "fonts": ["Charis SIL (SIL Open Font License 1.1)"],
     }
     try:
-        return env.get_template("reader.md.j2").render(context)
+        text = env.get_template("reader.md.j2").render(context)
     except jinja2.TemplateSyntaxError as exc:
         raise ReaderError(f"{exc.filename or exc.name}:{exc.lineno}",
                           f"template syntax error: {exc.message}") from None
     except jinja2.UndefinedError as exc:
         raise ReaderError(_template_where(exc, template_dir),
                           f"{exc.message}; define it or fix the name in the template") from None
+    check_unique_ids(text, _rel(reader.path, reader.root))
+    return text
 
 
 def _template_where(exc: Exception, template_dir: Path) -> str:

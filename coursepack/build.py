@@ -16,7 +16,7 @@ from typing import TypeVar
 from doit.exceptions import TaskFailed
 
 from .config import Reader, Reading, load_reader
-from .errors import ReaderError
+from .errors import ReaderError, debugging, internal_error, working_on
 from .fsutil import read_text, write_atomic
 
 PACKAGE = Path(__file__).resolve().parent
@@ -52,22 +52,64 @@ def pdf_path(reader: Reader, edition_id: str) -> tuple[Path, Path]:
     return out / f"{reader.id}-{edition_id}.html", out / f"{reader.id}-{edition_id}.pdf"
 
 
+# What each stage is doing, for the one-line report of an unexpected fault.
+STAGES = {"clean_reading": "cleaning", "annotate_reading": "annotating",
+          "assemble_reader": "assembling the reader", "build_pdf": "typesetting the PDF",
+          "build_epub": "making the EPUB", "check_artifacts": "checking the artifacts",
+          "make_dist": "writing the release", "load_reader": "reading the configuration",
+          "load_project_reader": "reading the configuration",
+          "build_epoch": "finding the build date"}
+
+
+def _doing(function: Callable[..., object], args: tuple[object, ...]) -> str:
+    name = getattr(function, "__name__", "a stage")
+    doing = STAGES.get(name, name.replace("_", " "))
+    detail = next((a for a in args[1:] if isinstance(a, str)  # a reading or an edition
+                   and not a.endswith((".yaml", ".yml"))), None)
+    return f"{doing} '{detail}'" if detail else doing
+
+
+def _subject(args: tuple[object, ...]) -> str:
+    """The file a stage was given (its reader file) when no finer one is known."""
+    named = [a for a in args if isinstance(a, str) and a.endswith((".yaml", ".yml"))]
+    first = named[0] if named else args[0] if args else "coursepack"
+    return str(getattr(first, "path", first))
+
+
 def run_action(function: Callable[..., None], *args: object) -> TaskFailed | None:
-    """Run a stage; a ReaderError becomes one line on stderr and a failed task (no traceback)."""
+    """Run a stage; a ReaderError becomes one line on stderr and a failed task (no traceback).
+
+    So does any other exception (a fault no check anticipated): one line naming the file the
+    stage was working on and the exception, asking for a report. ``COURSEPACK_DEBUG=1``
+    lets it through with its traceback.
+    """
     try:
         function(*args)
     except ReaderError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return TaskFailed(str(exc), report=False)  # reported above, once
+    except Exception as exc:
+        if debugging():
+            raise
+        line = internal_error(exc, _subject(args), _doing(function, args))
+        print(f"error: {line}", file=sys.stderr)
+        return TaskFailed(line, report=False)
     return None
 
 
 def or_exit(function: Callable[..., T], *args: object) -> T:
-    """For doit's task list: a user's mistake ends the run with one line, not a traceback."""
+    """For doit's task list: a user's mistake ends the run with one line, not a traceback;
+    so does an unexpected fault (see ``run_action``)."""
     try:
         return function(*args)
     except ReaderError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    except Exception as exc:
+        if debugging():
+            raise
+        print(f"error: {internal_error(exc, _subject(args), _doing(function, args))}",
+              file=sys.stderr)
         raise SystemExit(2) from None
 
 
@@ -79,7 +121,8 @@ def clean_reading(reader_file: str, reading_id: str) -> None:
 
     reader = load_reader(reader_file)
     reading = reader.reading(reading_id)
-    cleaned = clean_text(reading, read_text(reading.raw_path))
+    with working_on(_rel(reader, reading.yaml_path)):
+        cleaned = clean_text(reading, read_text(reading.raw_path))
     md_out, audit_out = clean_path(reader, reading_id)
     write_atomic(audit_out, "\n".join(cleaned.audit) + "\n")
     write_atomic(md_out, cleaned.doc.text())
@@ -107,11 +150,16 @@ def load_apparatus(reader: Reader, reading: Reading | None = None):  # -> annota
             data = json.loads(read_text(reader.bibliography))
         except json.JSONDecodeError as exc:
             raise ReaderError(f"{where}:{exc.lineno}", f"malformed JSON: {exc.msg}") from None
-        bibliography = load_bibliography(data, where)
+        with working_on(where):
+            bibliography = load_bibliography(data, where)
     if reader.editor_notes:
-        notes = load_notes(load_yaml(reader.editor_notes), _rel(reader, reader.editor_notes))
+        where = _rel(reader, reader.editor_notes)
+        with working_on(where):
+            notes = load_notes(load_yaml(reader.editor_notes), where)
     if reader.glossary:
-        terms = load_glossary(load_yaml(reader.glossary), _rel(reader, reader.glossary))
+        where = _rel(reader, reader.glossary)
+        with working_on(where):
+            terms = load_glossary(load_yaml(reader.glossary), where)
     return Apparatus(
         bibliography=bibliography, notes=notes, terms=terms,
         reading_where=_rel(reader, reading.yaml_path) if reading else reader.path.name,
@@ -125,22 +173,21 @@ def annotate_reading(reader_file: str, reading_id: str) -> None:
     reader = load_reader(reader_file)
     reading = reader.reading(reading_id)
     doc = read_stage(clean_path(reader, reading_id)[0])
-    annotated, paragraphs = annotate(reading, doc, load_apparatus(reader, reading))
+    with working_on(_rel(reader, reading.yaml_path)):
+        annotated, paragraphs = annotate(reading, doc, load_apparatus(reader, reading))
     md_out, index_out = annotated_path(reader, reading_id)
     write_atomic(index_out, json.dumps([asdict(p) for p in paragraphs], ensure_ascii=False,
                                        indent=1) + "\n")
     write_atomic(md_out, annotated.text())
 
 
-EDITORIAL_LABELS = {"introduction": "Introduction", "comparison": "Comparison",
-                    "questions": "Questions"}
-
-
-def apparatus_chapters(reader: Reader, docs: dict, editorial: dict[str, str]
+def apparatus_chapters(reader: Reader, docs: dict, texts: dict[str, str]
                        ) -> tuple[dict[str, str], dict[str, str]]:
-    """Mark glossary terms in the editorial parts; check coverage; write the chapters.
+    """Mark glossary terms in the editors' parts; check coverage; write the chapters.
 
-    Returns the marked editorial parts and the apparatus chapters for the template.
+    ``texts``: the Markdown of each part's file, by part id. Terms are marked in the parts
+    that are the editors' own chapters (``{title, file}``), not in a generated part's file
+    (the colophon's). Returns the marked texts and the glossary and bibliography chapters.
     """
     from .citations import bibliography_markdown, check_all_cited, cited_keys
     from .glossary import check_coverage, collect_uses, glossary_markdown, mark_editorial
@@ -148,36 +195,43 @@ def apparatus_chapters(reader: Reader, docs: dict, editorial: dict[str, str]
 
     app = load_apparatus(reader)
     check_readings(app.notes, {r.id for r in reader.readings}, app.notes_where)
-    editorial = {name: mark_editorial(text, app.terms, name, EDITORIAL_LABELS[name])
-                 if name in EDITORIAL_LABELS else text for name, text in editorial.items()}
-    texts = {r.id: "\n\n".join([*docs[r.id].blocks,
-                                  *(docs[r.id].metadata.get("source_note_md") or [])])
-             for r in reader.readings}
-    # Document order: introduction, the essays, comparison, questions.
-    ordered = [editorial.get("introduction", ""), *texts.values(),
-               editorial.get("comparison", ""), editorial.get("questions", "")]
+    editorial = {p.id: p for p in reader.parts if p.file is not None and not p.generated}
+    texts = {name: mark_editorial(text, app.terms, name, editorial[name].title)
+             if name in editorial else text for name, text in texts.items()}
+    readings = {r.id: "\n\n".join([*docs[r.id].blocks,
+                                    *(docs[r.id].metadata.get("source_note_md") or [])])
+                for r in reader.readings}
+    # Document order: the front matter, the readings, the back matter.
+    ordered = [*(texts[p.id] for p in reader.front_matter if p.id in texts),
+               *readings.values(),
+               *(texts[p.id] for p in reader.back_matter if p.id in texts)]
     chapters = {}
-    if app.terms:
-        labels = {f"{r.id}-p": r.author_surnames for r in reader.readings}
+    if reader.glossary:
+        labels = {r.id: r.author_surnames for r in reader.readings}
+        parts = {p.id: p.short_title for p in editorial.values()}
         uses: dict[str, list[tuple[str, str]]] = {}
         for text in ordered:
             for term, anchor, where in collect_uses(text):
-                uses.setdefault(term, []).append((_use_label(where, labels), anchor))
+                uses.setdefault(term, []).append((_use_label(where, labels, parts), anchor))
         check_coverage(app.terms, set(uses), _rel(reader, reader.glossary))
         chapters["glossary"] = glossary_markdown(app.terms, uses)
-    if app.bibliography:
+    if reader.bibliography:
         check_all_cited(app.bibliography, set().union(*(cited_keys(t) for t in ordered)),
                         _rel(reader, reader.bibliography))
         chapters["bibliography"] = bibliography_markdown()
-    return editorial, chapters
+    return texts, chapters
 
 
-def _use_label(where: str, readings: dict[str, str]) -> str:
-    """ "greene-p3" -> "Greene ¶ 3"; "introduction" -> "Introduction"."""
-    for prefix, name in readings.items():
-        if where.startswith(prefix) and where[len(prefix):].isdigit():
-            return f"{name} ¶ {where[len(prefix):]}"
-    return EDITORIAL_LABELS.get(where, where)
+def _use_label(where: str, readings: dict[str, str], parts: dict[str, str]) -> str:
+    """Where a glossary term is used, for its back-link: "greene-p3" -> "Greene ¶ 3"; a part's
+    id -> its short title ("comparison" -> "Comparison")."""
+    if where in parts:
+        return parts[where]
+    for reading_id, name in readings.items():
+        number = where.removeprefix(f"{reading_id}-p")
+        if number != where and number.isdigit():
+            return f"{name} ¶ {number}"
+    return where
 
 
 def assemble_reader(reader_file: str) -> None:
@@ -190,9 +244,9 @@ def assemble_reader(reader_file: str) -> None:
         md_path, index_path = annotated_path(reader, reading.id)
         docs[reading.id] = read_stage(md_path)
         index[reading.id] = load_index(index_path)
-    editorial = {name: read_text(path) for name, path in reader.editorial.items()}
-    editorial, chapters = apparatus_chapters(reader, docs, editorial)
-    text = assemble(reader, docs, index, editorial, tool_versions(), paths(reader)["templates"],
+    texts = {part.id: read_text(part.file) for part in reader.parts if part.file is not None}
+    texts, chapters = apparatus_chapters(reader, docs, texts)
+    text = assemble(reader, docs, index, texts, tool_versions(), paths(reader)["templates"],
                     chapters)
     write_atomic(paths(reader)["assembled"], text)
 

@@ -40,6 +40,9 @@ def load_bibliography(data: Any, where: str) -> dict[str, dict]:
     """CSL-JSON items by id; a missing or duplicate id is an error."""
     if not isinstance(data, list):
         raise ReaderError(where, "expected a CSL-JSON list of items")
+    if not data:
+        raise ReaderError(where, "no items; list the works cited, or remove the bibliography "
+                          "and its part from the reader file")
     items: dict[str, dict] = {}
     errors = []
     for i, item in enumerate(data):

@@ -6,6 +6,7 @@ person fixes a configuration in one pass rather than one error per run.
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import re
 import uuid
@@ -106,9 +107,39 @@ class Edition:
     font_size_pt: float
 
 
+# The parts coursepack writes itself, with the title each gets unless the reader gives one.
+GENERATED_TITLES = {"contents": "Contents", "glossary": "Glossary",
+                    "bibliography": "Bibliography", "permissions": "Sources and permissions",
+                    "colophon": "Colophon"}
+# The edition a reader gets when it lists none.
+DEFAULT_EDITION = {"id": "a4", "label": "A4", "page_size": "A4", "font_size_pt": 10.5}
+DEFAULT_VERSION = "1.0"
+# The citation style used with a bibliography when the reader names none (project-relative).
+DEFAULT_CSL = "styles/chicago-author-date.csl"
+
+
+@dataclass(frozen=True)
+class Part:
+    """One part of the front or back matter, in the reader's order.
+
+    ``generated`` is empty for the editors' own Markdown (``file``), else the kind of part
+    coursepack writes (contents, glossary, bibliography, permissions, colophon); a colophon
+    may also have a ``file`` shown above its table of tool versions. ``key`` is where the
+    part is declared (``back_matter[2]``), for messages.
+    """
+
+    id: str
+    title: str
+    key: str
+    file: Path | None = None
+    generated: str = ""
+    short_title: str = ""  # how the glossary's back-links name the part (default: the title)
+
+
 @dataclass(frozen=True)
 class Reader:
-    """A whole course-pack reader: metadata, readings in order, editorial parts, editions."""
+    """A whole course-pack reader: metadata, readings in order, front and back matter, editions.
+    """
 
     path: Path
     root: Path
@@ -124,7 +155,8 @@ class Reader:
     keywords: tuple[str, ...]
     rights: str
     readings: tuple[Reading, ...]
-    editorial: dict[str, Path]
+    front_matter: tuple[Part, ...]
+    back_matter: tuple[Part, ...]
     editions: tuple[Edition, ...]
     csl: Path
     glossary: Path | None = None
@@ -140,9 +172,40 @@ class Reader:
         raise KeyError(reading_id)
 
     @property
+    def parts(self) -> tuple[Part, ...]:
+        """The front and back matter, in order."""
+        return self.front_matter + self.back_matter
+
+    def part(self, generated: str) -> Part | None:
+        """The generated part of this kind, if the reader has one."""
+        return next((p for p in self.parts if p.generated == generated), None)
+
+    @property
+    def part_files(self) -> list[Path]:
+        """Every Markdown file the front and back matter name."""
+        return [p.file for p in self.parts if p.file is not None]
+
+    @property
     def out(self) -> Path:
         """Where this reader's build products go."""
         return self.root / self.build_dir / self.id
+
+
+# English month names, fixed (not the machine's locale), so every build prints the same.
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+          "September", "October", "November", "December")
+_ISO_DATE = re.compile(r"(\d{4})(?:-(0[1-9]|1[0-2])(?:-(0[1-9]|[12]\d|3[01]))?)?")
+
+
+def display_date(date: str) -> str:
+    """A date as precise as it is known, for readers: 2022-07-29 -> 29 July 2022, 2022-12 ->
+    December 2022. Anything not an ISO date ("c. 500 BC") is shown as written."""
+    match = _ISO_DATE.fullmatch(date.strip())
+    if not match:
+        return date
+    year, month, day = match.groups()
+    return " ".join(p for p in (str(int(day)) if day else "",
+                                MONTHS[int(month) - 1] if month else "", year) if p)
 
 
 # --- YAML loading -------------------------------------------------------------------------
@@ -194,7 +257,8 @@ class _Collector:
         for key in required:
             if key in suggested:
                 continue  # the misspelling above already says so
-            if key not in data or data[key] in (None, ""):
+            value = data.get(key)
+            if value is None or (isinstance(value, str) and not value.strip()):
                 self.add(_join(where, key), "missing; add it")
         for key, kind in known.items():
             value = data.get(key)
@@ -204,18 +268,27 @@ class _Collector:
         return data
 
     def path_in_project(self, value: Any, where: str, root: Path, base: Path) -> Path | None:
-        """Resolve a path named in YAML; it must stay inside the project and exist."""
+        """Resolve a path named in YAML relative to ``base`` (the folder of the file that names
+        it); it must stay inside the project (``root``) and name an existing file."""
         if not isinstance(value, str) or not value:
             return None
         resolved = (base / value).resolve()
+        relative_to = _folder(base, root)
         if not resolved.is_relative_to(root.resolve()):
-            self.add(where, f"'{value}' points outside the project; keep every input inside it")
+            self.add(where, f"'{value}' points outside the project (paths here are relative to "
+                     f"{relative_to}); keep every input inside the project folder")
             return None
         if not resolved.is_file():
-            self.add(where, f"'{value}' does not exist; check the path (relative to "
-                     f"{_rel(base, root) or '.'})")
+            what = "is a folder, not a file" if resolved.is_dir() else "does not exist"
+            self.add(where, f"'{value}' {what} (looked for {_rel(resolved, root)}; paths here "
+                     f"are relative to {relative_to}); check the path")
             return None
         return resolved
+
+
+def _list(value: Any) -> list:
+    """A list-valued key's items; a value of another type (already reported) gives none."""
+    return value if isinstance(value, list) else []
 
 
 def _join(where: str, key: str) -> str:
@@ -227,6 +300,12 @@ def _kind_name(kind: type | tuple[type, ...]) -> str:
              dict: "a mapping", bool: "true or false"}
     kinds = kind if isinstance(kind, tuple) else (kind,)
     return " or ".join(names.get(k, k.__name__) for k in kinds)
+
+
+def _folder(base: Path, root: Path) -> str:
+    """How a message names the folder paths are relative to: "readers/", "the project folder"."""
+    rel = _rel(base, root)
+    return "the project folder" if rel in ("", ".") else f"{rel}/"
 
 
 def _rel(path: Path, root: Path) -> str:
@@ -296,7 +375,7 @@ def load_reading(path: Path, root: Path) -> tuple[Reading | None, list[ReaderErr
     data = load_yaml(path)
     d = c.mapping(data, "", _READING_REQUIRED, _READING_OPTIONAL)
     raw = c.path_in_project(d.get("raw"), "raw", root, path.parent)
-    rules = tuple(r for i, item in enumerate(d.get("rules") or [])
+    rules = tuple(r for i, item in enumerate(_list(d.get("rules")))
                   if (r := _rule(c, item, f"rules[{i}]")) is not None)
     names = [r.name for r in rules]
     for name in sorted({n for n in names if names.count(n) > 1}):
@@ -304,7 +383,7 @@ def load_reading(path: Path, root: Path) -> tuple[Reading | None, list[ReaderErr
     if d.get("id") and not re.fullmatch(r"[a-z][a-z0-9-]*", str(d["id"])):
         c.add("id", "use lowercase letters, digits and hyphens, starting with a letter")
     citations = []
-    for i, item in enumerate(d.get("citations") or []):
+    for i, item in enumerate(_list(d.get("citations"))):
         cd = c.mapping(item, f"citations[{i}]", {"phrase": str, "key": str}, {"locator": str})
         if cd:
             citations.append(Citation(cd.get("phrase", ""), cd.get("key", ""),
@@ -314,15 +393,16 @@ def load_reading(path: Path, root: Path) -> tuple[Reading | None, list[ReaderErr
         rd = c.mapping(d["repost"], "repost", {"title": str, "url": str}, {"date": (str, int)})
         if rd:
             repost = Repost(rd.get("title", ""), rd.get("url", ""), str(rd.get("date", "")))
-    authors = tuple(str(a) for a in d.get("authors") or [])
+    authors = tuple(str(a) for a in _list(d.get("authors")))
     if c.errors or raw is None:
         return None, c.errors
     title = d["title"]
     return Reading(
         id=d["id"], yaml_path=path, raw_path=raw, title=title,
         short_title=d.get("short_title") or title, dek=d.get("dek", ""), authors=authors,
-        venue=d["venue"], date=str(d["date"]), date_display=d.get("date_display") or
-        str(d["date"]), url=d["url"], permissions=d["permissions"].strip(), rules=rules,
+        venue=d["venue"], date=str(d["date"]),
+        date_display=d.get("date_display") or display_date(str(d["date"])),
+        url=d["url"], permissions=d["permissions"].strip(), rules=rules,
         citations=tuple(citations), repost=repost, key=d.get("key", ""),
     ), []
 
@@ -337,26 +417,190 @@ def _relpath(path: Path, root: Path) -> Path:
 # --- the reader ---------------------------------------------------------------------------
 
 _READER_REQUIRED = {"id": str, "title": str, "editors": list, "language": str,
-                    "date": (str, int), "version": (str, int, float), "readings": list,
-                    "editorial": dict, "editions": list, "csl": str}
-_READER_OPTIONAL = {"subtitle": str, "identifier": str, "description": str, "keywords": list,
-                    "rights": str, "glossary": str, "bibliography": str, "editor_notes": str,
+                    "date": (str, dt.date), "readings": list}
+_READER_OPTIONAL = {"subtitle": str, "version": (str, int, float), "identifier": str,
+                    "description": str, "keywords": list, "rights": str,
+                    "front_matter": list, "back_matter": list, "editions": list, "csl": str,
+                    "glossary": str, "bibliography": str, "editor_notes": str,
                     "source_date_epoch": int}
-EDITORIAL_PARTS = ("introduction", "comparison", "questions", "colophon")
+_ID = re.compile(r"[a-z][a-z0-9-]*")
+_LANGUAGE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*")
+# Ids the assembled document already uses, and the prefixes of ids it makes (glossary
+# entries and uses, bibliography entries and citations, permissions notes, pandoc's own).
+_RESERVED_IDS = {"refs", "toc", "landmarks", "footnotes", "contents-title",
+                 "title-block-header", "cover"}
+_RESERVED_ID = re.compile(r"(gloss|use|ref|cite|toc)(-.*)?|permissions-.*|fn(ref)?\d+")
+
+
+def project_root(path: Path) -> Path:
+    """The project a reader file belongs to: the nearest folder above it holding dodo.py (the
+    folder doit runs in), else the reader file's own folder. Nothing outside it is read."""
+    for folder in path.resolve().parents:
+        if (folder / "dodo.py").is_file():
+            return folder
+    return path.resolve().parent
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def _part(c: _Collector, item: Any, where: str, root: Path, base: Path,
+          position: int) -> Part | None:
+    """One front- or back-matter part: ``{title, file, id?, short_title?}`` or
+    ``{generated, title?, file?}``."""
+    if not isinstance(item, dict):
+        c.add(where, "expected a part: {title: ..., file: ...} or {generated: ...}")
+        return None
+    if "generated" in item:
+        d = c.mapping(item, where, {"generated": str}, {"title": str, "file": str})
+        kind = d.get("generated")
+        if not isinstance(kind, str) or not kind:
+            return None
+        if kind not in GENERATED_TITLES:
+            close = difflib.get_close_matches(kind, GENERATED_TITLES, n=1)
+            hint = f"did you mean '{close[0]}'?" if close else \
+                f"use one of {', '.join(GENERATED_TITLES)}"
+            c.add(f"{where}.generated", f"unknown generated part '{kind}'; {hint}")
+            return None
+        if d.get("file") and kind != "colophon":
+            c.add(f"{where}.file", f"a generated {kind} takes no file (only a colophon does); "
+                  "remove it, or make the Markdown a part of its own ({title, file})")
+        title = d.get("title") if isinstance(d.get("title"), str) else ""
+        if "title" in d and isinstance(d["title"], str) and not title.strip():
+            c.add(f"{where}.title", "empty; give a title or leave the key out for "
+                  f"'{GENERATED_TITLES[kind]}'")
+        title = title.strip() or GENERATED_TITLES[kind]
+        file = c.path_in_project(d.get("file"), f"{where}.file", root, base) \
+            if kind == "colophon" else None
+        return Part(id=kind, title=title, key=where, file=file, generated=kind)
+    d = c.mapping(item, where, {"title": str, "file": str}, {"id": str, "short_title": str})
+    title = d.get("title") if isinstance(d.get("title"), str) else ""
+    if title and not title.strip():
+        c.add(f"{where}.title", "empty; give the part a title")
+    file = c.path_in_project(d.get("file"), f"{where}.file", root, base)
+    part_id = d.get("id")
+    if isinstance(part_id, str) and not _ID.fullmatch(part_id):
+        c.add(f"{where}.id", f"'{part_id}': use lowercase letters, digits and hyphens, "
+              "starting with a letter")
+    if not isinstance(part_id, str) or not part_id:
+        slug = _slug(title)  # the documented default: the title's slug
+        part_id = slug if _ID.fullmatch(slug) else \
+            f"part-{slug}" if slug else f"{where.split('[')[0].replace('_', '-')}-{position}"
+    short = d.get("short_title") if isinstance(d.get("short_title"), str) else ""
+    return Part(id=part_id, title=title.strip(), key=where, file=file,
+                short_title=short.strip() or title.strip())
+
+
+def _check_parts(c: _Collector, front: list[Part], back: list[Part], reading_ids: list[str],
+                 d: dict[str, Any]) -> None:
+    """Where parts may go, one of each generated kind, what they need, ids that never clash."""
+    parts = front + back
+    for part in parts:
+        if part.generated == "contents" and part is not (front[0] if front else None):
+            c.add(part.key, "the contents come first in the front matter (both the PDF and "
+                  "the EPUB place them after the title page); move this part to "
+                  "front_matter[0]")
+    seen: dict[str, Part] = {}
+    for part in parts:
+        first = seen.setdefault(part.id, part)
+        if first is part:
+            continue
+        if part.generated and part.generated == first.generated:
+            c.add(part.key, f"a second {part.generated} part (the first is {first.key}); "
+                  "keep one")
+        else:
+            c.add(part.key, f"id '{part.id}' is also the id of {first.key}; give one of them "
+                  "its own id:")
+    for part in parts:
+        if part.id in reading_ids or any(part.id.startswith(f"{r}-") for r in reading_ids):
+            reading = next(r for r in reading_ids if part.id == r or part.id.startswith(f"{r}-"))
+            c.add(part.key, f"id '{part.id}' clashes with the ids of reading '{reading}' "
+                  f"({reading}, {reading}-p1, …); give the part another id:")
+        elif not part.generated and (part.id in _RESERVED_IDS
+                                     or _RESERVED_ID.fullmatch(part.id)):
+            c.add(part.key, f"id '{part.id}' is used by coursepack itself; give the part "
+                  "another id:")
+    for kind, needs in (("glossary", "the terms file"), ("bibliography", "the CSL-JSON file")):
+        part = next((p for p in parts if p.generated == kind), None)
+        if part and not d.get(kind):
+            c.add(part.key, f"a generated {kind} needs {needs}: add '{kind}: path' to the "
+                  "reader file, or remove the part")
+        if d.get(kind) and not part:
+            c.add(kind, f"the {kind} needs a place in the reader: add "
+                  f"'- {{generated: {kind}}}' to back_matter (or front_matter)")
+
+
+def _reader_date(c: _Collector, value: Any) -> str:
+    """The reader's date as YYYY-MM-DD (YAML may have read it as a date already)."""
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, str):
+        try:
+            if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+                return dt.date.fromisoformat(value).isoformat()
+        except ValueError:
+            pass
+        c.add("date", f"'{value}' is not a date; write it as YYYY-MM-DD, e.g. \"2026-11-22\"")
+    return ""
+
+
+def _editions(c: _Collector, d: dict[str, Any]) -> list[Edition]:
+    """The PDF editions; without ``editions`` the reader gets one A4 edition."""
+    items = d.get("editions")
+    items = [DEFAULT_EDITION] if items is None else items  # left out, or left empty
+    if isinstance(items, list) and not items:
+        c.add("editions", "empty; list at least one edition, or leave the key out for one A4 "
+              "edition")
+    editions: list[Edition] = []
+    for i, item in enumerate(items if isinstance(items, list) else []):
+        where = f"editions[{i}]"
+        e = c.mapping(item, where, {"id": str, "label": str, "page_size": str,
+                                    "font_size_pt": (int, float)}, {})
+        if not all(isinstance(e.get(k), t) for k, t in
+                   (("id", str), ("label", str), ("page_size", str),
+                    ("font_size_pt", (int, float)))):
+            continue
+        if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", e["id"]):
+            c.add(f"{where}.id", f"'{e['id']}': use lowercase letters, digits and hyphens (it "
+                  "names the PDF file)")
+        elif any(x.id == e["id"] for x in editions):
+            c.add(f"{where}.id", f"two editions have the id '{e['id']}'; ids must be unique")
+        editions.append(Edition(e["id"], e["label"], e["page_size"], float(e["font_size_pt"])))
+    return editions
 
 
 @cache
 def load_reader(path: str | Path = "reader.yaml") -> Reader:
-    """Read and validate the reader file and every reading it names; raise all problems at once."""
+    """Read and validate the reader file and every reading it names; raise all problems at once.
+
+    Every path in the reader file is relative to the reader file's folder; the project root
+    (``project_root``) bounds what may be read.
+    """
+    if not Path(path).is_file():
+        raise ReaderError(path, "no such reader file; check the name given as reader=...")
     path = Path(path).resolve()
-    root = path.parent
+    root = project_root(path)
+    base = path.parent
     c = _Collector(_relpath(path, root))
-    d = c.mapping(load_yaml(path), "", _READER_REQUIRED, _READER_OPTIONAL)
+    data = load_yaml(path)
+    if isinstance(data, dict) and "editorial" in data:
+        data = {k: v for k, v in data.items() if k != "editorial"}
+        c.add("editorial", "this mapping is gone: list the parts under front_matter and "
+              "back_matter instead, e.g. '- {title: Introduction, file: intro.md}' "
+              "(README.md, \"The reader file\")")
+    d = c.mapping(data, "", _READER_REQUIRED, _READER_OPTIONAL)
     errors: list[ReaderError] = []
     readings: list[Reading] = []
-    for i, item in enumerate(d.get("readings") or []):
-        reading_path = c.path_in_project(item, f"readings[{i}]", root, root)
+    if isinstance(d.get("readings"), list) and not d["readings"]:
+        c.add("readings", "empty; list the YAML file of at least one reading")
+    for i, item in enumerate(_list(d.get("readings"))):
+        reading_path = c.path_in_project(item, f"readings[{i}]", root, base)
         if reading_path is None:
+            if not isinstance(item, str) or not item:
+                c.add(f"readings[{i}]", "expected the path of a reading's YAML file")
             continue
         try:
             reading, problems = load_reading(reading_path, root)
@@ -369,37 +613,56 @@ def load_reader(path: str | Path = "reader.yaml") -> Reader:
     ids = [r.id for r in readings]
     for dup in sorted({i for i in ids if ids.count(i) > 1}):
         c.add("readings", f"two readings have the id '{dup}'; ids must be unique")
-    editorial = {}
-    ed = c.mapping(d.get("editorial", {}), "editorial", {}, dict.fromkeys(EDITORIAL_PARTS, str))
-    for part in EDITORIAL_PARTS:
-        if part in ed and (p := c.path_in_project(ed[part], f"editorial.{part}", root, root)):
-            editorial[part] = p
-    editions = []
-    for i, item in enumerate(d.get("editions") or []):
-        e = c.mapping(item, f"editions[{i}]", {"id": str, "label": str, "page_size": str,
-                                               "font_size_pt": (int, float)}, {})
-        if e and not c.errors:
-            editions.append(Edition(e["id"], e["label"], e["page_size"], float(e["font_size_pt"])))
-    optional_files = {}
-    for key in ("glossary", "bibliography", "editor_notes", "csl"):
-        if d.get(key):
-            optional_files[key] = c.path_in_project(d[key], key, root, root)
-    if d.get("id") and not re.fullmatch(r"[a-z][a-z0-9-]*", str(d["id"])):
+    front, back = ([p for i, item in enumerate(_list(d.get(key)))
+                    if (p := _part(c, item, f"{key}[{i}]", root, base, i + 1)) is not None]
+                   for key in ("front_matter", "back_matter"))
+    _check_parts(c, front, back, ids, d)
+    editions = _editions(c, d)
+    files = {key: c.path_in_project(d[key], key, root, base)
+             for key in ("glossary", "bibliography", "editor_notes", "csl") if d.get(key)}
+    if d.get("bibliography") and not d.get("csl") and not (root / DEFAULT_CSL).is_file():
+        c.add("csl", f"missing, and the default style {DEFAULT_CSL} is not in the project; "
+              "name a CSL file or restore the default")
+    if d.get("id") and not _ID.fullmatch(str(d["id"])):
         c.add("id", "use lowercase letters, digits and hyphens, starting with a letter")
+    if isinstance(d.get("language"), str) and d["language"] \
+            and not _LANGUAGE.fullmatch(d["language"]):
+        c.add("language", f"'{d['language']}' is not a language tag; write e.g. en-GB, en or fr")
+    editors = d.get("editors") if isinstance(d.get("editors"), list) else []
+    if "editors" in d and (not editors or not all(isinstance(e, str) and e.strip()
+                                                  for e in editors)):
+        c.add("editors", "list the editors' names, e.g. [A. Editor]")
+    date = _reader_date(c, d.get("date")) if d.get("date") else ""
+    if isinstance(d.get("source_date_epoch"), bool) or (
+            isinstance(d.get("source_date_epoch"), int) and d["source_date_epoch"] < 0):
+        c.add("source_date_epoch", "a whole number of seconds since 1970, e.g. 1795306205")
     errors = c.errors + errors
     if errors:
         raise ReaderErrors(errors)
     identifier = d.get("identifier") or \
         f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, 'coursepack:' + d['id'])}"
     return Reader(
-        path=path, root=root, id=d["id"], title=d["title"], subtitle=d.get("subtitle", ""),
-        editors=tuple(str(e) for e in d["editors"]), language=d["language"],
-        identifier=identifier, date=str(d["date"]), version=str(d["version"]),
-        description=d.get("description", "").strip(),
-        keywords=tuple(str(k) for k in d.get("keywords") or []), rights=d.get("rights", ""),
-        readings=tuple(readings), editorial=editorial, editions=tuple(editions),
-        csl=optional_files["csl"], glossary=optional_files.get("glossary"),
-        bibliography=optional_files.get("bibliography"),
-        editor_notes=optional_files.get("editor_notes"),
+        path=path, root=root, id=d["id"], title=d["title"].strip(),
+        subtitle=(d.get("subtitle") or "").strip(),
+        editors=tuple(e.strip() for e in editors), language=d["language"],
+        identifier=identifier, date=date, version=str(d.get("version") or DEFAULT_VERSION),
+        description=(d.get("description") or "").strip(),
+        keywords=tuple(str(k) for k in _list(d.get("keywords"))),
+        rights=(d.get("rights") or "").strip(),
+        readings=tuple(readings), front_matter=tuple(front), back_matter=tuple(back),
+        editions=tuple(editions),
+        csl=files.get("csl") or (root / DEFAULT_CSL).resolve(),
+        glossary=files.get("glossary"), bibliography=files.get("bibliography"),
+        editor_notes=files.get("editor_notes"),
         source_date_epoch=d.get("source_date_epoch"),
     )
+
+
+def load_project_reader(project: str | Path, path: str | Path) -> Reader:
+    """``load_reader`` for doit: the reader file must belong to this project (``project``, the
+    folder of dodo.py), whose templates, fonts and build folder the tasks use."""
+    if project_root(Path(path)) != Path(project).resolve():
+        raise ReaderError(path, "the reader file is outside this project; move it into the "
+                          "project folder (e.g. readers/) and build it from there")
+    return load_reader(path)
+

@@ -26,7 +26,7 @@ from .config import Reader
 from .errors import ReaderError
 
 PACKAGE = Path(__file__).resolve().parent
-# Directories (relative to the reader file) whose every file can change an artifact.
+# Directories (relative to the project root) whose every file can change an artifact.
 INPUT_DIRS = ("sources", "templates", "styles", "fonts", "filters")
 INPUT_FILES = ("requirements.lock",)
 
@@ -38,15 +38,16 @@ def reader_inputs(reader: Reader) -> list[Path]:
              *PACKAGE.glob("*.py")}
     for name in INPUT_DIRS:
         files.update(p for p in (root / name).rglob("*") if p.is_file() and not _hidden(p, root))
-    named = [reader.csl, reader.glossary, reader.bibliography, reader.editor_notes,
-             *reader.editorial.values(),
+    named = [reader.csl if reader.bibliography else None, reader.glossary,
+             reader.bibliography, reader.editor_notes,
+             *reader.part_files,
              *(p for r in reader.readings for p in (r.yaml_path, r.raw_path))]
     files.update(p for p in named if p is not None)
     return sorted(files, key=lambda p: label(p, root))
 
 
 def label(path: Path, root: Path) -> str:
-    """A path as the manifest names it: relative to the reader's directory, POSIX separators.
+    """A path as the manifest names it: relative to the project root, POSIX separators.
 
     ``path`` and ``root`` are absolute and resolved (as ``reader_inputs`` and ``Reader`` give).
     """
@@ -58,7 +59,7 @@ def label(path: Path, root: Path) -> str:
 
 
 def input_pathspecs(reader: Reader) -> tuple[str, ...]:
-    """The inputs inside the reader's directory, as paths git understands from there."""
+    """The inputs inside the project, as paths git understands from there."""
     return tuple(label(p, reader.root) for p in reader_inputs(reader)
                  if p.is_relative_to(reader.root))
 

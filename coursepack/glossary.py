@@ -37,6 +37,9 @@ def load_glossary(data: Any, where: str) -> tuple[Term, ...]:
     items = data.get("terms") if isinstance(data, dict) else None
     if not isinstance(items, list):
         raise ReaderError(where, "expected a mapping with a 'terms' list")
+    if not items:
+        raise ReaderError(where, "no terms; add some, or remove the glossary and its part from "
+                          "the reader file")
     terms: list[Term] = []
     errors: list[ReaderError] = []
     for i, item in enumerate(items):

@@ -110,8 +110,8 @@ class Unit:
     """One stretch of annotatable Markdown (a paragraph's body, a source note, an editorial
     line) with the anchor and label a back-link to it uses."""
 
-    anchor: str  # the id of the paragraph or section: "greene-p3", "introduction"
-    label: str  # how a back-link names it: "Greene ¶ 3", "Introduction"
+    anchor: str  # the id of the paragraph or part: "greene-p3", or a part's id
+    label: str  # how a back-link names it: "Greene ¶ 3", or a part's short title
     text: str
     quoted: bool = False  # a block quotation: a citation goes at its end
 

@@ -27,9 +27,12 @@ def common_args(reader: Reader) -> list[str]:
     args = [
         "--standalone",
         f"--metadata=lang:{reader.language}",
-        "--toc", "--toc-depth=2",
         f"--resource-path={reader.root}",
     ]
+    if reader.part("contents") is not None:
+        # The contents page (print) and the EPUB's navigation in the reading order; without
+        # it the EPUB still has its navigation document, outside the reading order.
+        args += ["--toc", "--toc-depth=2"]
     if reader.bibliography is not None:
         # The back-link filter reads citeproc's output, so it must come after --citeproc.
         args += ["--citeproc", f"--bibliography={reader.bibliography}", f"--csl={reader.csl}",

@@ -24,12 +24,19 @@ from .fsutil import write_atomic
 from .pandoc import common_args, run_pandoc
 
 PANDOC_A11Y_META = re.compile(r'[ \t]*<meta property="schema:access[^"]*">[^<]*</meta>\n')
-ACCESSIBILITY_SUMMARY = (
-    "This publication is text only, with no images apart from a typographic cover that "
-    "repeats the title. It has a navigable table of contents, headings in a logical order "
-    "and links between citations, notes, the glossary and the bibliography. It meets WCAG "
-    "2.1 Level AA."
-)
+
+
+def accessibility_summary(reader: Reader) -> str:
+    """The EPUB's accessibility summary, saying only what this reader has."""
+    linked = [what for what, present in (
+        ("citations", reader.bibliography), ("notes", reader.editor_notes),
+        ("the glossary", reader.glossary), ("the bibliography", reader.bibliography))
+        if present]
+    links = (f" and links between {', '.join(linked[:-1])} and {linked[-1]}"
+             if len(linked) > 1 else f" and links to and from {linked[0]}" if linked else "")
+    return ("This publication is text only, with no images apart from a typographic cover "
+            "that repeats the title. It has a navigable table of contents, headings in a "
+            f"logical order{links}. It meets WCAG 2.1 Level AA.")
 
 
 def epub_metadata(reader: Reader, templates: Path) -> str:
@@ -37,7 +44,8 @@ def epub_metadata(reader: Reader, templates: Path) -> str:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(templates),
                              undefined=jinja2.StrictUndefined, autoescape=False)
     return env.get_template("epub-metadata.xml.j2").render(
-        publisher=escape(", ".join(reader.editors)), summary=escape(ACCESSIBILITY_SUMMARY))
+        publisher=escape(", ".join(reader.editors)),
+        summary=escape(accessibility_summary(reader)))
 
 
 def rewrite_members(epub: bytes, edit: Callable[[str, bytes], bytes]) -> bytes:
@@ -72,14 +80,25 @@ def with_package_meta(epub: bytes, fragment: str) -> bytes:
     return rewrite_members(epub, edit)
 
 
-# Landmarks pandoc does not write: where reading starts, and the back matter's reference parts.
-EXTRA_LANDMARKS = (("bodymatter", "Start of content"), ("glossary", "Glossary"),
-                   ("bibliography", "Bibliography"))
+# Landmarks pandoc does not write: where reading starts, and the reference parts (glossary,
+# bibliography) by the epub:type their sections carry (coursepack.assemble).
+BODYMATTER_LABEL = "Start of content"
+REFERENCE_LANDMARKS = ("glossary", "bibliography")
 
 
-def landmark_targets(epub: bytes) -> list[tuple[str, str, str]]:
+def landmark_labels(reader: Reader) -> dict[str, str]:
+    """epub:type -> label of each extra landmark the reader can have: the reference parts are
+    labelled with their titles in the reader file."""
+    labels = {"bodymatter": BODYMATTER_LABEL}
+    for kind in REFERENCE_LANDMARKS:
+        if part := reader.part(kind):
+            labels[kind] = part.title
+    return labels
+
+
+def landmark_targets(epub: bytes, labels: dict[str, str]) -> list[tuple[str, str, str]]:
     """(href from the nav document, epub:type, label) of each extra landmark found, in the
-    spine's order: the first body-matter chapter, the glossary, the bibliography."""
+    order of ``labels`` (the first body-matter chapter, the glossary, the bibliography)."""
     book = zipfile.ZipFile(io.BytesIO(epub))
     opf_name = next(n for n in book.namelist() if n.endswith(".opf"))
     opf = book.read(opf_name).decode("utf-8")
@@ -89,20 +108,21 @@ def landmark_targets(epub: bytes) -> list[tuple[str, str, str]]:
     found: dict[str, str] = {}
     for href in spine:
         text = book.read(posixpath.join(base, href)).decode("utf-8")
-        for kind, _ in EXTRA_LANDMARKS:
+        for kind in labels:
             if kind in found:
                 continue
             if kind == "bodymatter" and '<body epub:type="bodymatter">' in text:
                 found[kind] = href
             elif match := re.search(rf'id="([^"]+)"[^>]*epub:type="{kind}"', text):
                 found[kind] = f"{href}#{match.group(1)}"
-    return [(found[k], k, label) for k, label in EXTRA_LANDMARKS if k in found]
+    return [(found[k], k, label) for k, label in labels.items() if k in found]
 
 
-def with_landmarks(epub: bytes) -> bytes:
-    """The EPUB with landmarks for the start of content, the glossary and the bibliography."""
-    items = "".join(f'    <li>\n      <a href="{href}" epub:type="{kind}">{label}</a>\n'
-                    "    </li>\n" for href, kind, label in landmark_targets(epub))
+def with_landmarks(epub: bytes, labels: dict[str, str]) -> bytes:
+    """The EPUB with landmarks for the start of content and the reference parts (``labels``:
+    epub:type -> label, see ``landmark_labels``)."""
+    items = "".join(f'    <li>\n      <a href="{href}" epub:type="{kind}">{escape(label)}</a>\n'
+                    "    </li>\n" for href, kind, label in landmark_targets(epub, labels))
 
     def edit(name: str, data: bytes) -> bytes:
         if not name.endswith("nav.xhtml"):
@@ -143,6 +163,6 @@ def render_epub(reader: Reader, assembled: Path, templates: Path, metadata_out: 
         run_pandoc(assembled, "epub3", epub_args(reader, templates, metadata_out, cover_out),
                    output=tmp, source_date_epoch=build_epoch(reader), sandbox=False)
         epub = with_package_meta(tmp.read_bytes(), metadata_out.read_text())
-        write_atomic(epub_out, with_landmarks(epub))
+        write_atomic(epub_out, with_landmarks(epub, landmark_labels(reader)))
     finally:
         tmp.unlink(missing_ok=True)

@@ -11,8 +11,8 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 # What a build reads: everything else (build/, dist/, .venv/) stays behind.
-PROJECT_INPUTS = ("dodo.py", "reader.yaml", "coursepack", "sources", "templates", "styles",
-                  "fonts", "filters")
+PROJECT_INPUTS = ("dodo.py", "reader.yaml", "readers", "coursepack", "sources", "templates",
+                  "styles", "fonts", "filters")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -117,10 +117,52 @@ def test_editing_one_readings_yaml_recleans_only_that_reading(project):
 def test_editing_a_template_rerenders_without_recleaning(project):
     template = project / "templates" / "reader.md.j2"
     template.write_text(template.read_text(encoding="utf-8").replace(
-        "# Questions for discussion", "# Questions for seminar discussion"), encoding="utf-8")
+        "**Source.**", "**Source:**"), encoding="utf-8")
     executed = ran(doit(project))
     assert {"assemble", "pdf:a4", "pdf:letter", "pdf:large-print", "epub"} <= executed
     assert not any(name.startswith(("clean_text:", "annotate:")) for name in executed)
+
+
+def test_retitling_a_part_in_the_reader_file_reaches_every_output(project):
+    reader = project / "reader.yaml"
+    reader.write_text(reader.read_text(encoding="utf-8").replace(
+        "title: Questions for discussion", "title: Questions for seminar discussion"),
+        encoding="utf-8")
+    executed = ran(doit(project))
+    assert {"assemble", "pdf:a4", "pdf:letter", "pdf:large-print", "epub"} <= executed
+    out = project / "build" / "putin-security"
+    for text in (pdf_text(out / "putin-security-a4.pdf"),
+                 epub_text(out / "putin-security.epub")):
+        assert "Questions for seminar discussion" in text
+
+
+def test_editing_a_parts_markdown_reassembles_without_recleaning(project):
+    part = project / "sources" / "editorial" / "questions.md"
+    part.write_text(part.read_text(encoding="utf-8").replace(
+        "These questions are meant for", "These questions are written for"), encoding="utf-8")
+    executed = ran(doit(project))
+    assert {"assemble", "pdf:a4", "epub"} <= executed
+    assert not any(name.startswith(("clean_text:", "annotate:")) for name in executed)
+    assert "These questions are written for" in epub_text(
+        project / "build" / "putin-security" / "putin-security.epub")
+
+
+def test_editing_a_readings_venue_reaches_the_pdfs_and_the_epub(project):
+    """Stale builds (issue 14): the venue is only in the source notes, which assemble writes
+    from the reading's YAML; no `doit forget` is needed for the change to show."""
+    yaml_file = project / "sources" / "why-putin-fights.yaml"
+    yaml_file.write_text(yaml_file.read_text(encoding="utf-8").replace(
+        "venue: TL;DRussia (Sam Greene’s Substack newsletter)",
+        "venue: TL;DRussia (a newsletter renamed for this test)"), encoding="utf-8")
+    executed = ran(doit(project))
+    assert {"assemble", "pdf:a4", "pdf:letter", "pdf:large-print", "epub"} <= executed
+    out = project / "build" / "putin-security"
+    for name in ("putin-security-a4.pdf", "putin-security-letter.pdf",
+                 "putin-security-large-print.pdf", "putin-security.epub"):
+        text = (pdf_text if name.endswith(".pdf") else epub_text)(out / name)
+        assert "TL;DRussia (a newsletter renamed for this test)" in text, name
+        assert "Sam Greene’s Substack newsletter" not in text, name
+    assert ran(doit(project)) == set()
 
 
 def test_the_epub_has_landmarks_for_reading_and_reference(outputs):

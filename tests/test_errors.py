@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -103,11 +104,10 @@ def test_a_rule_that_matches_nothing_fails_the_build(project):
 
 
 def test_a_template_error_names_template_and_line(project):
-    edit(project / "templates" / "reader.md.j2", "{{ editorial.questions }}",
-         "{{ editorial.questoins }}")
-    output = assert_clean_failure(build(project), "reader.md.j2:", "questoins")
+    edit(project / "templates" / "reader.md.j2", "{{ essay.byline }}", "{{ essay.bylnie }}")
+    output = assert_clean_failure(build(project), "reader.md.j2:", "bylnie")
     assert "doit" not in error_lines(build(project))[0]
-    assert "'dict object' has no attribute 'questoins'" in output
+    assert "object' has no attribute 'bylnie'" in output
 
 
 def test_python_tags_in_yaml_are_refused(project):
@@ -173,3 +173,70 @@ def test_a_missing_font_file_is_named(project):
     assert_clean_failure(build(project), "templates/print.css: font file "
                          "../fonts/CharisSIL-Bold.ttf not found")
     assert not (project / "build" / "putin-security" / "putin-security-a4.pdf").exists()
+
+
+# --- a fault no check anticipated: one line naming the file, never a traceback ------------
+
+
+def test_an_unexpected_exception_in_a_stage_is_one_line_naming_the_file(capsys, monkeypatch):
+    from coursepack.build import run_action
+    from coursepack.errors import working_on
+
+    def stage(reader_file: str, reading_id: str) -> None:
+        with working_on("sources/why-putin-fights.yaml"):
+            raise ValueError("bad\x00value\nand a second line")
+
+    monkeypatch.delenv("COURSEPACK_DEBUG", raising=False)
+    failed = run_action(stage, "reader.yaml", "greene")
+    assert failed is not None
+    err = capsys.readouterr().err
+    assert err == ("error: sources/why-putin-fights.yaml: internal error while stage "
+                   "'greene': ValueError: bad\\x00value and a second line; please report it "
+                   "with this file (set COURSEPACK_DEBUG=1 for the traceback)\n")
+    monkeypatch.setenv("COURSEPACK_DEBUG", "1")
+    with pytest.raises(ValueError):
+        run_action(stage, "reader.yaml", "greene")
+
+
+def test_without_a_finer_file_the_fault_names_the_reader_file(capsys, monkeypatch):
+    from coursepack.build import or_exit
+
+    def load_reader(path: str) -> None:
+        raise KeyError("x")
+
+    monkeypatch.delenv("COURSEPACK_DEBUG", raising=False)
+    with pytest.raises(SystemExit) as caught:
+        or_exit(load_reader, "readers/r.yaml")
+    assert caught.value.code == 2
+    assert capsys.readouterr().err.startswith(
+        "error: readers/r.yaml: internal error while reading the configuration: KeyError: 'x'")
+
+
+_FAULTY_ANNOTATE = """
+import sys
+import coursepack.annotate
+
+def annotate(*args):
+    raise RuntimeError("no such paragraph")  # a bug met on this input
+
+coursepack.annotate.annotate = annotate
+from doit.doit_cmd import DoitMain
+sys.exit(DoitMain().run(sys.argv[1:]))
+"""
+
+
+@pytest.mark.parametrize("debug", ["", "1"])
+def test_a_fault_inside_a_build_is_one_line_without_a_traceback(project, debug):
+    env = {**os.environ, "COURSEPACK_DEBUG": debug}
+    result = subprocess.run([sys.executable, "-c", _FAULTY_ANNOTATE, "annotate:greene"],
+                            cwd=project, capture_output=True, text=True, timeout=600, env=env)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    if debug:  # the developer's switch: the traceback, for a bug report
+        assert "Traceback" in output and "no such paragraph" in output
+        return
+    assert "Traceback" not in output, output
+    assert error_lines(result) == [
+        "error: sources/why-putin-fights.yaml: internal error while annotating 'greene': "
+        "RuntimeError: no such paragraph; please report it with this file (set "
+        "COURSEPACK_DEBUG=1 for the traceback)"]

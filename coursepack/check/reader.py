@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from pathlib import Path
 
+from ..errors import working_on
+from ..textnorm import normalise
 from .common import _guarded
 from .epub import check_epub
 from .notes import epub_note_messages, same_numbering_messages
@@ -16,34 +19,63 @@ _SHOWN = re.compile(r"\[([^\]]*)\](?:\([^)]*\))?\{[^}]*\}|\[([^\]]*)\]\([^)]*\)"
 
 
 _HIDDEN = re.compile(r"\[-?@[^\]]*\]|\^\[[^\]]*\]|\\.")
+# A word: letters of any script, with typographic apostrophes inside (don’t, Freedman’s).
+# Anything else (digits, punctuation, a straight quote pandoc will curl) ends a run.
+_WORD = r"[^\W\d_]+(?:’[^\W\d_]+)*"
+_RUN = re.compile(rf"{_WORD}(?: {_WORD})*")
+# Blocks whose text a reading system shows differently (headings, tables, fences).
+_NOT_PROSE = ("#", "|", ":::")
 
 
-def plain_words(markdown: str, count: int = 6) -> str:
-    """The first run of ``count`` plain words of a paragraph: text calibre must find."""
+def plain_words(markdown: str, count: int = 6) -> str | None:
+    """The first run of ``count`` plain words of a paragraph (text calibre must find), or
+    None when the paragraph has no such run (a drop cap, a short line, a number)."""
     text = _HIDDEN.sub(" | ", _SHOWN.sub(lambda m: m.group(1) or m.group(2) or "", markdown))
-    for run in re.findall(r"[A-Za-z’]+(?: [A-Za-z’]+)+", text):
+    for run in _RUN.findall(text):
         words = run.split()
         if len(words) >= count:
             return " ".join(words[:count])
-    raise ValueError(f"no run of {count} plain words in: {markdown[:80]}")
+    return None
 
 
-def _first_paragraph(blocks: Iterable[str]) -> str:
-    return next(b for b in blocks if b.strip() and not b.lstrip().startswith(
-        ("#", "|", ":::", ">")))
+def chapter_phrase(blocks: Iterable[str], title: str, count: int = 6) -> str:
+    """A phrase of a chapter's body that calibre must find: the first run of ``count`` plain
+    words in any of its paragraphs, else its longest run of two words or more (a chapter of
+    short lines), else its title (a chapter without prose is found by its heading)."""
+    prose = [b for b in blocks if b.strip() and not b.lstrip().startswith(_NOT_PROSE)]
+    for block in prose:
+        if phrase := plain_words(block, count):
+            return phrase
+    for shorter in range(count - 1, 1, -1):
+        for block in prose:
+            if phrase := plain_words(block, shorter):
+                return phrase
+    return " ".join(normalise(title).split())
 
 
 def expected_texts(reader) -> list[str]:
-    """A phrase from the body of every chapter, so calibre proves each one is really there."""
+    """A phrase from the body of every chapter with text of its own (each reading, each
+    Markdown file of the front and back matter), so calibre proves each one is really there."""
     from ..build import annotated_path
     from ..fsutil import read_text
     from ..markdown import read_stage
 
-    texts = [plain_words(_first_paragraph(read_stage(annotated_path(reader, r.id)[0]).blocks))
-             for r in reader.readings]
-    texts += [plain_words(_first_paragraph(read_text(path).split("\n\n")))
-              for path in reader.editorial.values()]
+    texts = []
+    for r in reader.readings:
+        path = annotated_path(reader, r.id)[0]
+        with working_on(_rel(path, reader.root)):
+            doc = read_stage(path)
+            texts.append(chapter_phrase(doc.blocks, doc.metadata.get("title") or r.title))
+    for part in reader.parts:
+        if part.file is not None:
+            with working_on(_rel(part.file, reader.root)):
+                texts.append(chapter_phrase(re.split(r"\n\s*\n", read_text(part.file)),
+                                            part.title))
     return texts
+
+
+def _rel(path: Path, root: Path) -> str:
+    return str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
 
 
 def check_reader(reader_file: str) -> None:
