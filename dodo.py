@@ -113,7 +113,7 @@ def task_assemble():
 
 
 def _render_deps(reader) -> list[str]:
-    deps = [str(paths(reader)["assembled"]), "filters/notes.lua"]
+    deps = [str(paths(reader)["assembled"]), "filters/notes.lua", "filters/foreign.lua"]
     if reader.bibliography:
         deps += [str(reader.csl), str(reader.bibliography), "filters/backlinks.lua"]
     return deps + code("pandoc", "dates")
@@ -148,7 +148,7 @@ def task_epub():
         "file_dep": [*_render_deps(reader), str(reader.path),
                      *(str(templates / t) for t in EPUB_TEMPLATES),
                      *sorted(str(f) for f in Path("fonts").glob("*.ttf")),  # the cover's
-                     *code("render_epub", "cover")],
+                     *code("render_epub", "cover", "assemble")],
         "targets": [str(p["epub"]), str(p["epub_metadata"]), str(p["cover"])],
         "uptodate": [config_changed({"epoch": _epoch()})],
         "clean": True,

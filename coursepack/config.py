@@ -71,6 +71,14 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class Foreign:
+    """Words in another language than the reader's, wherever they occur (WCAG 3.1.2)."""
+
+    phrase: str
+    lang: str  # a BCP 47 language tag: fr, de, la
+
+
+@dataclass(frozen=True)
 class Reading:
     """One essay: its raw text, its metadata and how to clean it."""
 
@@ -90,6 +98,7 @@ class Reading:
     citations: tuple[Citation, ...] = ()
     repost: Repost | None = None
     key: str = ""
+    foreign: tuple[Foreign, ...] = ()  # phrases in another language, marked with their tag
 
     @property
     def author_surnames(self) -> str:
@@ -366,7 +375,7 @@ def _rule(c: _Collector, data: Any, where: str) -> Rule | None:
 _READING_REQUIRED = {"id": str, "raw": str, "title": str, "authors": list, "venue": str,
                      "date": (str, int), "url": str, "permissions": str, "rules": list}
 _READING_OPTIONAL = {"short_title": str, "dek": str, "date_display": str, "repost": dict,
-                     "citations": list, "key": str}
+                     "citations": list, "key": str, "foreign": list}
 
 
 def load_reading(path: Path, root: Path) -> tuple[Reading | None, list[ReaderError]]:
@@ -388,6 +397,18 @@ def load_reading(path: Path, root: Path) -> tuple[Reading | None, list[ReaderErr
         if cd:
             citations.append(Citation(cd.get("phrase", ""), cd.get("key", ""),
                                       cd.get("locator", "")))
+    foreign = []
+    for i, item in enumerate(_list(d.get("foreign"))):
+        fd = c.mapping(item, f"foreign[{i}]", {"phrase": str, "lang": str}, {})
+        if not fd:
+            continue
+        if not fd.get("phrase", "").strip():
+            c.add(f"foreign[{i}].phrase", "give the words in the other language")
+        elif not _LANGUAGE.fullmatch(fd.get("lang", "")):
+            c.add(f"foreign[{i}].lang", f"'{fd.get('lang', '')}' is not a language tag; "
+                  "write e.g. fr, de or la")
+        else:
+            foreign.append(Foreign(" ".join(fd["phrase"].split()), fd["lang"]))
     repost = None
     if d.get("repost") is not None:
         rd = c.mapping(d["repost"], "repost", {"title": str, "url": str}, {"date": (str, int)})
@@ -404,6 +425,7 @@ def load_reading(path: Path, root: Path) -> tuple[Reading | None, list[ReaderErr
         date_display=d.get("date_display") or display_date(str(d["date"])),
         url=d["url"], permissions=d["permissions"].strip(), rules=rules,
         citations=tuple(citations), repost=repost, key=d.get("key", ""),
+        foreign=tuple(foreign),
     ), []
 
 
@@ -415,6 +437,11 @@ def _relpath(path: Path, root: Path) -> Path:
 
 
 # --- the reader ---------------------------------------------------------------------------
+
+# What a name never is: a role or a stand-in ("The Course Reader Editors", "TBD", "A. Editor").
+PLACEHOLDER_NAME = re.compile(
+    r"\b(editors?|editorial team|tbd|todo|tba|your name|name here|placeholder|anonymous|"
+    r"lorem|ipsum|xxx+)\b|^\s*(the\s+)?(course|reader|staff)\s*$", re.I)
 
 _READER_REQUIRED = {"id": str, "title": str, "editors": list, "language": str,
                     "date": (str, dt.date), "readings": list}
@@ -631,7 +658,11 @@ def load_reader(path: str | Path = "reader.yaml") -> Reader:
     editors = d.get("editors") if isinstance(d.get("editors"), list) else []
     if "editors" in d and (not editors or not all(isinstance(e, str) and e.strip()
                                                   for e in editors)):
-        c.add("editors", "list the editors' names, e.g. [A. Editor]")
+        c.add("editors", "list the editors' names, e.g. [Ada Lovelace, Mary Somerville]")
+    for name in editors:
+        if isinstance(name, str) and PLACEHOLDER_NAME.search(name):
+            c.add("editors", f"'{name.strip()}' is a placeholder, not a name: the title page, "
+                  "the cover and the EPUB credit the editors by name; write yours")
     date = _reader_date(c, d.get("date")) if d.get("date") else ""
     if isinstance(d.get("source_date_epoch"), bool) or (
             isinstance(d.get("source_date_epoch"), int) and d["source_date_epoch"] < 0):

@@ -18,6 +18,7 @@ FILTERS = Path(__file__).resolve().parent.parent / "filters"
 # and one numbering for every note, identical in print and in the EPUB.
 BACKLINKS = FILTERS / "backlinks.lua"
 NOTES = FILTERS / "notes.lua"
+FOREIGN = FILTERS / "foreign.lua"  # language tags on the readings' foreign phrases
 # pandoc Markdown, minus what would let a source smuggle in raw TeX or read files.
 MARKDOWN = "markdown-raw_tex-raw_attribute-tex_math_dollars-tex_math_single_backslash"
 
@@ -38,7 +39,7 @@ def common_args(reader: Reader) -> list[str]:
         args += ["--citeproc", f"--bibliography={reader.bibliography}", f"--csl={reader.csl}",
                  f"--lua-filter={BACKLINKS}"]
     # After citeproc, so that notes a note-style CSL makes are numbered with the rest.
-    return [*args, f"--lua-filter={NOTES}"]
+    return [*args, f"--lua-filter={FOREIGN}", f"--lua-filter={NOTES}"]
 
 
 @contextlib.contextmanager

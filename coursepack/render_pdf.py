@@ -45,6 +45,9 @@ def print_html(reader: Reader, assembled: Path, edition: Edition, templates: Pat
     return run_pandoc(assembled, "html5", args)
 
 
+# The heights of the named page sizes (CSS Paged Media), for what must stand at a page's foot.
+PAGE_HEIGHTS_MM = {"a3": 420, "a4": 297, "a5": 210, "b4": 353, "b5": 250, "letter": 279.4,
+                   "legal": 355.6, "ledger": 431.8}
 LARGE_PRINT_PT = 14  # an edition with a body this size or larger is a large-print edition
 
 
@@ -56,7 +59,8 @@ def is_large_print(edition: Edition) -> bool:
 def edition_css(edition: Edition, templates: Path) -> str:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(templates),
                              undefined=jinja2.StrictUndefined)
-    return env.get_template("edition.css.j2").render(edition=edition,
+    height = PAGE_HEIGHTS_MM.get(edition.page_size.strip().lower())
+    return env.get_template("edition.css.j2").render(edition=edition, page_height_mm=height,
                                                      large=is_large_print(edition))
 
 

@@ -266,3 +266,118 @@ def test_a_page_with_two_lines_fails_the_check(tmp_path):
     pdf = tiny_pdf(tmp_path / "short.pdf", body, css)
     assert near_empty_messages(pdf) == ["page 2 carries only 2 lines (“The last line but "
                                         "one.”): a page of a chapter needs at least 4"]
+
+
+# --- 7. credits ------------------------------------------------------------------------------
+
+
+def authors_and_editors() -> tuple[list[str], list[str]]:
+    from coursepack.assemble import reading_authors
+
+    return reading_authors(READER), list(READER.editors)
+
+
+def test_authors_and_editors_are_credited_in_the_epub_and_every_pdf(out):
+    from coursepack.check.credits import epub_credit_messages, pdf_credit_messages
+
+    authors, editors = authors_and_editors()
+    assert authors == ["Samuel A. Greene", "Lawrence Freedman"]
+    assert epub_credit_messages(epub_of(out), authors, editors) == []
+    for edition in EDITIONS:
+        assert pdf_credit_messages(pdf_of(out, edition), authors, editors) == []
+
+
+def test_editors_credited_as_authors_fail_the_check(out, tmp_path):
+    from coursepack.check.credits import epub_credit_messages
+
+    authors, editors = authors_and_editors()
+
+    with zipfile.ZipFile(epub_of(out)) as zin, zipfile.ZipFile(tmp_path / "aut.epub", "w") as z:
+        for info in zin.infolist():
+            data = zin.read(info)
+            if info.filename.endswith(".opf"):
+                text = data.decode()
+                text = re.sub(r"<dc:creator[^>]*>(Samuel A. Greene|Lawrence Freedman)</dc:creator>"
+                              r"\s*<meta[^>]*>aut</meta>\s*", "", text)
+                text = text.replace(">edt</meta>", ">aut</meta>")
+                data = text.encode()
+            z.writestr(info, data)
+    problems = epub_credit_messages(tmp_path / "aut.epub", authors, editors)
+    assert "author 'Samuel A. Greene' is not a dc:creator with role aut" in problems
+    assert f"editor {editors[0]!r} is not credited with role edt" in problems
+    assert f"{editors[0]!r} is a dc:creator with role aut but wrote no reading" in problems
+
+
+def test_a_pdf_without_the_authors_fails_the_check(tmp_path):
+    from coursepack.check.credits import pdf_credit_messages
+
+    html = ('<html lang="en"><head><title>R</title><meta name="author" content="The Editors">'
+            '</head><body><h1>R</h1><p>Edited by The Editors</p>'
+            '<h1 id="contents" style="break-before: page">Contents</h1><p>Why Putin fights</p>'
+            '</body></html>')
+    pdf = tmp_path / "credits.pdf"
+    HTML(string=html).write_pdf(pdf, pdf_variant="pdf/ua-1")
+    problems = pdf_credit_messages(pdf, ["Samuel A. Greene"], ["The Editors"])
+    assert "the PDF's Author field ('The Editors') does not name 'Samuel A. Greene'" in problems
+    assert "the title page does not name 'Samuel A. Greene'" in problems
+    assert "the contents do not name 'Samuel A. Greene'" in problems
+    assert "the PDF's Author field ('The Editors') credits a placeholder" in problems
+
+
+@pytest.mark.parametrize("name", ["The Course Reader Editors", "TBD", "A. Editor", "Your Name"])
+def test_a_placeholder_editor_is_refused(tmp_path, name):
+    from coursepack.config import load_reader as load
+    from coursepack.errors import ReaderError
+    from tests.conftest import copy_project
+
+    project = copy_project(tmp_path / "project")
+    reader = project / "reader.yaml"
+    text = reader.read_text().replace("editors: [The coursepack project]", f"editors: [{name}]")
+    assert name in text
+    reader.write_text(text)
+    with pytest.raises(ReaderError, match=r"reader.yaml: editors: .* is a placeholder, not a "
+                       r"name"):
+        load(reader)
+
+
+# --- 9. EPUB accessibility claims ------------------------------------------------------------
+
+
+def a11y_args():
+    back = {part.id for part in READER.back_matter}
+    foreign = [(f.phrase, f.lang) for r in READER.readings for f in r.foreign]
+    return back, foreign
+
+
+def test_the_epub_has_what_its_accessibility_metadata_claims(out):
+    from coursepack.check.accessibility import epub_accessibility_messages
+
+    back, foreign = a11y_args()
+    assert foreign and back
+    assert epub_accessibility_messages(epub_of(out), back, foreign) == []
+    with zipfile.ZipFile(epub_of(out)) as zf:
+        text = "".join(zf.read(n).decode() for n in zf.namelist() if n.endswith(".xhtml"))
+    assert '<span lang="la">status quo ante bellum</span>' in text
+    assert "<title>Why Putin fights</title>" in text
+
+
+def test_file_name_titles_unmarked_phrases_and_a_bare_cover_fail_the_check(out, tmp_path):
+    from coursepack.check.accessibility import epub_accessibility_messages
+
+    def strip(name, text):
+        text = re.sub(r"<title>[^<]*</title>", f"<title>{name.rsplit('/', 1)[-1]}</title>",
+                      text)
+        text = re.sub(r'<span lang="la">([^<]*)</span>', r"\1", text)
+        text = re.sub(r' role="img" aria-label="[^"]*"', "", text)
+        return text.replace('<body epub:type="backmatter">', '<body epub:type="bodymatter">')
+
+    broken = edit_epub(epub_of(out), tmp_path / "a11y.epub", strip)
+    problems = epub_accessibility_messages(broken, *a11y_args())
+    assert any("its <title> is the file name 'ch002.xhtml'" in p for p in problems)
+    assert any("“status quo ante bellum” is not marked as la" in p for p in problems)
+    assert any("the image in an <svg> has no text alternative" in p for p in problems)
+    assert any("the back matter part 'glossary' is epub:type 'bodymatter'" in p
+               for p in problems)
+    assert "alternativeText is declared, but not every image has a text alternative" in problems
+    assert any(p.startswith("the accessibility summary does not describe this book")
+               for p in problems)

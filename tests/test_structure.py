@@ -45,7 +45,7 @@ def tiny_project(tmp_path: Path, reader: dict | str, where: str = "readers/r.yam
     return path
 
 
-METADATA = {"id": "r", "title": "A Reader", "editors": ["A. Editor"], "language": "en",
+METADATA = {"id": "r", "title": "A Reader", "editors": ["Ada Lovelace"], "language": "en",
             "date": "2026-01-15"}
 
 

@@ -9,7 +9,9 @@ from pathlib import Path
 
 from ..errors import working_on
 from ..textnorm import normalise
+from .accessibility import epub_accessibility_messages
 from .common import _guarded
+from .credits import epub_credit_messages, pdf_credit_messages
 from .epub import check_epub
 from .notes import epub_note_messages, same_numbering_messages
 from .pdf import check_pdf
@@ -80,6 +82,7 @@ def _rel(path: Path, root: Path) -> str:
 
 def check_reader(reader_file: str) -> None:
     """The ``check`` task: every validator on every artifact; any finding fails the build."""
+    from ..assemble import reading_authors
     from ..build import paths, pdf_path
     from ..config import load_reader
     from ..errors import ReaderError
@@ -93,11 +96,19 @@ def check_reader(reader_file: str) -> None:
         notes = epub_note_messages(epub)[1]
     except Exception:  # an unreadable EPUB is already a finding of check_epub
         notes = []
+    authors, editors = reading_authors(reader), list(reader.editors)
+    foreign = list(dict.fromkeys((f.phrase, f.lang) for r in reader.readings for f in r.foreign))
+    findings += _guarded(str(epub), "credits",
+                         lambda: epub_credit_messages(epub, authors, editors))
+    findings += _guarded(str(epub), "accessibility", lambda: epub_accessibility_messages(
+        epub, {part.id for part in reader.back_matter}, foreign))
     for edition, pdf in zip(reader.editions, pdfs, strict=True):
         findings += check_pdf(pdf, expected_lang=reader.language, large_print_pt=(
             edition.font_size_pt if is_large_print(edition) else None))
         findings += _guarded(str(pdf), "numbering", lambda p=pdf: same_numbering_messages(
             notes, p))
+        findings += _guarded(str(pdf), "credits",
+                             lambda p=pdf: pdf_credit_messages(p, authors, editors))
     report = format_report(findings, [str(p) for p in (epub, *pdfs)])
     print(report)
     if findings:
