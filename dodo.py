@@ -113,7 +113,8 @@ def task_assemble():
 
 
 def _render_deps(reader) -> list[str]:
-    deps = [str(paths(reader)["assembled"]), "filters/notes.lua", "filters/foreign.lua"]
+    deps = [str(paths(reader)["assembled"]), "filters/notes.lua", "filters/foreign.lua",
+            "filters/typography.lua"]
     if reader.bibliography:
         deps += [str(reader.csl), str(reader.bibliography), "filters/backlinks.lua"]
     return deps + code("pandoc", "dates")

@@ -193,6 +193,11 @@ def document_metadata(reader: Reader) -> str:
         "pdf-author": md(f"{', '.join(authors)}; edited by {', '.join(reader.editors)}"
                          if authors else ", ".join(reader.editors)),
         "kicker": kicker(reader),
+        # Names are never hyphenated: the authors', the editors' and the reader's own list.
+        "never-hyphenate": sorted(set(reader.never_hyphenate) | {
+            word for name in [*authors, *reader.editors] for word in name.split()
+            if len(word) > 3 and word[0].isupper() and word.isalpha()}),
+        "hyphenation-exceptions": list(reader.hyphenation_exceptions),
         "foreign-phrases": [{"phrase": md(f.phrase), "lang": f.lang}
                             for f in dict.fromkeys(f for r in reader.readings for f in r.foreign)],
         "lang": reader.language,

@@ -173,6 +173,9 @@ class Reader:
     editor_notes: Path | None = None
     source_date_epoch: int | None = None
     build_dir: Path = field(default=Path("build"))
+    # Words never hyphenated (names), and words hyphenated only where the hyphens say.
+    never_hyphenate: tuple[str, ...] = ()
+    hyphenation_exceptions: tuple[str, ...] = ()
 
     def reading(self, reading_id: str) -> Reading:
         for reading in self.readings:
@@ -449,7 +452,7 @@ _READER_OPTIONAL = {"subtitle": str, "version": (str, int, float), "identifier":
                     "description": str, "keywords": list, "rights": str,
                     "front_matter": list, "back_matter": list, "editions": list, "csl": str,
                     "glossary": str, "bibliography": str, "editor_notes": str,
-                    "source_date_epoch": int}
+                    "source_date_epoch": int, "hyphenation": dict}
 _ID = re.compile(r"[a-z][a-z0-9-]*")
 _LANGUAGE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*")
 # Ids the assembled document already uses, and the prefixes of ids it makes (glossary
@@ -667,6 +670,7 @@ def load_reader(path: str | Path = "reader.yaml") -> Reader:
     if isinstance(d.get("source_date_epoch"), bool) or (
             isinstance(d.get("source_date_epoch"), int) and d["source_date_epoch"] < 0):
         c.add("source_date_epoch", "a whole number of seconds since 1970, e.g. 1795306205")
+    never, exceptions = _hyphenation(c, d.get("hyphenation"))
     errors = c.errors + errors
     if errors:
         raise ReaderErrors(errors)
@@ -685,8 +689,33 @@ def load_reader(path: str | Path = "reader.yaml") -> Reader:
         csl=files.get("csl") or (root / DEFAULT_CSL).resolve(),
         glossary=files.get("glossary"), bibliography=files.get("bibliography"),
         editor_notes=files.get("editor_notes"),
-        source_date_epoch=d.get("source_date_epoch"),
+        source_date_epoch=d.get("source_date_epoch"), never_hyphenate=never,
+        hyphenation_exceptions=exceptions,
     )
+
+
+_WORD = re.compile(r"[^\W\d_]+(?:[’'][^\W\d_]+)?")
+
+
+def _hyphenation(c: _Collector, value: object) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """``hyphenation: {never: [Putin, Russia], exceptions: [nu-clear]}``, validated."""
+    if value is None:
+        return (), ()
+    d = c.mapping(value, "hyphenation", {}, {"never": list, "exceptions": list})
+    never, exceptions = [], []
+    for i, word in enumerate(_list(d.get("never"))):
+        if isinstance(word, str) and _WORD.fullmatch(word.strip()):
+            never.append(word.strip())
+        else:
+            c.add(f"hyphenation.never[{i}]", "one word, letters only (e.g. Putin)")
+    for i, word in enumerate(_list(d.get("exceptions"))):
+        parts = word.strip().split("-") if isinstance(word, str) else []
+        if len(parts) > 1 and all(_WORD.fullmatch(part) for part in parts):
+            exceptions.append(word.strip())
+        else:
+            c.add(f"hyphenation.exceptions[{i}]", "a word with hyphens where it may break, "
+                  "e.g. nu-clear")
+    return tuple(never), tuple(exceptions)
 
 
 def load_project_reader(project: str | Path, path: str | Path) -> Reader:

@@ -19,6 +19,7 @@ FILTERS = Path(__file__).resolve().parent.parent / "filters"
 BACKLINKS = FILTERS / "backlinks.lua"
 NOTES = FILTERS / "notes.lua"
 FOREIGN = FILTERS / "foreign.lua"  # language tags on the readings' foreign phrases
+TYPOGRAPHY = FILTERS / "typography.lua"  # names never hyphenated, "13 December" unbroken
 # pandoc Markdown, minus what would let a source smuggle in raw TeX or read files.
 MARKDOWN = "markdown-raw_tex-raw_attribute-tex_math_dollars-tex_math_single_backslash"
 
@@ -39,7 +40,8 @@ def common_args(reader: Reader) -> list[str]:
         args += ["--citeproc", f"--bibliography={reader.bibliography}", f"--csl={reader.csl}",
                  f"--lua-filter={BACKLINKS}"]
     # After citeproc, so that notes a note-style CSL makes are numbered with the rest.
-    return [*args, f"--lua-filter={FOREIGN}", f"--lua-filter={NOTES}"]
+    return [*args, f"--lua-filter={FOREIGN}", f"--lua-filter={TYPOGRAPHY}",
+            f"--lua-filter={NOTES}"]
 
 
 @contextlib.contextmanager

@@ -381,3 +381,60 @@ def test_file_name_titles_unmarked_phrases_and_a_bare_cover_fail_the_check(out, 
     assert "alternativeText is declared, but not every image has a text alternative" in problems
     assert any(p.startswith("the accessibility summary does not describe this book")
                for p in problems)
+
+
+# --- 11. names and dates never broken badly -------------------------------------------------
+
+
+def test_names_dates_and_exceptions_are_protected_from_bad_breaks(tmp_path):
+    import pypandoc
+
+    from coursepack.pandoc import TYPOGRAPHY
+
+    md = ("---\nnever-hyphenate: [Putin]\nhyphenation-exceptions: [nu-clear]\n---\n\n"
+          "On 13 December Putin’s nuclear threat (Putin) was repeated.\n")
+    out = pypandoc.convert_text(md, "html5", format="markdown",
+                                extra_args=[f"--lua-filter={TYPOGRAPHY}", "--wrap=none"])
+    assert "13\u00a0December" in out
+    assert '<span class="nohyphen">Putin’s</span>' in out
+    assert '(<span class="nohyphen">Putin)</span>' in out
+    assert '<span class="nohyphen">nu\u00adclear</span>' in out
+
+
+@pytest.mark.parametrize("edition", EDITIONS)
+def test_no_name_is_hyphenated_in_print(out, edition):
+    import itertools
+    import subprocess
+
+    never = set(READER.never_hyphenate) | {w for a in authors_and_editors()[0] for w in a.split()}
+    allowed = {e.replace("-", ""): {e[:i + 1].replace("-", "") for i, c in enumerate(e)
+                                    if c == "-"} for e in READER.hyphenation_exceptions}
+    lines = subprocess.run(["pdftotext", str(pdf_of(out, edition)), "-"], capture_output=True,
+                           text=True, check=True).stdout.splitlines()
+    bad = []
+    for line, following in itertools.pairwise(lines):
+        if line.endswith("\u2010") and line.split() and following.split():
+            head = re.sub(r"\W", "", line.split()[-1])
+            word = head + re.sub(r"\W.*", "", following.split()[0])
+            if word in never or (word.lower() in allowed
+                                 and head.lower() not in allowed[word.lower()]):
+                bad.append(f"{line.split()[-1]}{following.split()[0]}")
+    assert bad == []
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ("{never: [Putin 2]}", "hyphenation.never[0]: one word, letters only"),
+    ("{exceptions: [nuclear]}", "hyphenation.exceptions[0]: a word with hyphens"),
+])
+def test_a_bad_hyphenation_entry_is_refused(tmp_path, value, message):
+    from coursepack.config import load_reader as load
+    from coursepack.errors import ReaderError
+    from tests.conftest import copy_project
+
+    project = copy_project(tmp_path / "project")
+    reader = project / "reader.yaml"
+    text = re.sub(r"hyphenation:\n(  .*\n|    .*\n)+", f"hyphenation: {value}\n",
+                  reader.read_text())
+    reader.write_text(text)
+    with pytest.raises(ReaderError, match=re.escape(message)):
+        load(reader)
