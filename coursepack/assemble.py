@@ -127,8 +127,10 @@ def essay_context(reading: Reading, doc: StageDoc) -> Essay:
     # The authors ride in the heading (hidden on the page, where the byline follows) so that
     # the contents, the EPUB's navigation and the PDF's bookmarks credit each essay.
     authors = md(" and ".join(reading.authors))
+    bookmark = f"{title} — {' and '.join(reading.authors)}"
     heading = (f"# {md(title)} [— {authors}]{{.chapter-author}} "
-               f"{{#{reading.id} .essay running=\"{_attr(running)}\"}}")
+               f"{{#{reading.id} .essay running=\"{_attr(running)}\" "
+               f"bookmark=\"{_attr(bookmark)}\"}}")
     byline = ", ".join(reading.authors)
     source = (f"First published as “{reading.title}”, *{md(reading.venue)}*, "
               f"{reading.date_display}, <{reading.url}>.")

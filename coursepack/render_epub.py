@@ -6,7 +6,6 @@ builds of the same inputs are byte-identical.
 
 from __future__ import annotations
 
-import html
 import io
 import posixpath
 import re
@@ -218,8 +217,12 @@ _SECTION_ID = re.compile(r'<section id="([^"]+)"')
 
 def _plain(markup: str) -> str:
     """The visible text of an h1 (the hidden author span of an essay's heading left out)."""
-    markup = re.sub(r'<span class="chapter-author">.*?</span>', "", markup, flags=re.S)
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", "", markup)).split())
+    import lxml.html
+
+    heading = lxml.html.fragment_fromstring(markup, create_parent="h1")
+    for span in heading.xpath('.//span[contains(concat(" ", @class, " "), " chapter-author ")]'):
+        span.drop_tree()
+    return " ".join(heading.text_content().split())
 
 
 def with_accessible_documents(epub: bytes, reader: Reader) -> bytes:

@@ -388,6 +388,60 @@ def html_to_pdf(html: str, root: Path, stylesheets: list[Path], extra_css: str,
     return pdf
 
 
+def link_descriptions(html: str) -> dict[str, str]:
+    """For each element id a link can point to, what a reader is taken to: "Note 3",
+    "Glossary: security dilemma", "Bibliography: Charap, Samuel …", "Greene ¶ 3"."""
+    import lxml.html
+
+    root = lxml.html.fromstring(html)
+    found: dict[str, str] = {}
+    for element in root.iter():
+        ident = element.get("id") if isinstance(element.tag, str) else None
+        if not ident:
+            continue
+        words = " ".join(element.text_content().replace("\u00ad", "").split()).split()
+        text = " ".join(words[:12]) + (" …" if len(words) > 12 else "")
+        if match := _NOTE_ANCHOR.fullmatch(ident):
+            text = (f"Back to the call of note {match.group(2)}" if match.group(1)
+                    else f"Note {match.group(2)}")
+        elif ident.startswith("gloss-"):
+            text = f"Glossary: {text}"
+        elif ident.startswith("ref-"):
+            text = f"Bibliography: {text}"
+        elif ident.startswith("use-"):
+            text = f"Where the glossary term is used: {text}"
+        elif element.get("data-label"):
+            text = f"Citation in {element.get('data-label')}"
+        elif not text:  # an empty anchor at a paragraph's start: the paragraph
+            parent = element.getparent()
+            words = " ".join(parent.text_content().split()).split() if parent is not None \
+                else []
+            text = "Passage: " + " ".join(words[:10]) + (" …" if len(words) > 10 else "")
+        found[ident] = text
+    return found
+
+
+def describe_links(pdf: bytes, descriptions: dict[str, str]) -> bytes:
+    """The PDF with each internal link's ``/Contents`` (its description for assistive
+    technology, PDF/UA 7.18.5) saying where it leads instead of WeasyPrint's bare element
+    id. Saved deterministically, so builds stay byte-identical."""
+    import io
+
+    import pikepdf
+
+    source = pikepdf.open(io.BytesIO(pdf))
+    with source:
+        for page in source.pages:
+            for annot in page.obj.get("/Annots", []):
+                dest = annot.get("/Dest")
+                if annot.get("/Subtype") == "/Link" and isinstance(dest, pikepdf.String) \
+                        and str(dest) in descriptions:
+                    annot.Contents = pikepdf.String(descriptions[str(dest)])
+        out = io.BytesIO()
+        source.save(out, deterministic_id=True)
+    return out.getvalue()
+
+
 def render_pdf(reader: Reader, edition: Edition, assembled: Path, templates: Path,
                html_out: Path, pdf_out: Path) -> None:
     """The PDF task's action: write the print HTML (for inspection) and the PDF, atomically."""
@@ -395,4 +449,4 @@ def render_pdf(reader: Reader, edition: Edition, assembled: Path, templates: Pat
     write_atomic(html_out, html)
     pdf = html_to_pdf(html, reader.root, [templates / f for f in PDF_STYLESHEETS],
                       edition_css(edition, templates))
-    write_atomic(pdf_out, pdf)
+    write_atomic(pdf_out, describe_links(pdf, link_descriptions(html)))

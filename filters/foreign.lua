@@ -96,5 +96,6 @@ function Pandoc(doc)
                               lang = pandoc.utils.stringify(item.lang) }
   end
   table.sort(phrases, function(a, b) return #a.words > #b.words end) -- the longest first
-  return doc:walk({ Inlines = mark })
+  doc.blocks = doc.blocks:walk({ Inlines = mark }) -- not the metadata: it is text
+  return doc
 end

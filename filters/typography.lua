@@ -77,5 +77,6 @@ function Pandoc(doc)
       end
     end
   end
-  return doc:walk({ Inlines = inlines_filter })
+  doc.blocks = doc.blocks:walk({ Inlines = inlines_filter }) -- not the metadata: it is text
+  return doc
 end

@@ -46,6 +46,24 @@ def _chars(textpage) -> list[tuple[str, float, float, float]]:
     return found
 
 
+def _whole_links(found: list[tuple[int, str, list[float]]]) -> list[tuple[int, list[float]]]:
+    """One rectangle per link as a reader sees it: WeasyPrint writes a link whose text has
+    inline parts (a name set apart from hyphenation) as several overlapping annotations."""
+    merged: list[tuple[int, str, list[float]]] = []
+    for number, dest, rect in sorted(found, key=lambda f: (f[0], -f[2][1], f[2][0])):
+        x1, y1, x2, y2 = min(rect[0], rect[2]), min(rect[1], rect[3]), \
+            max(rect[0], rect[2]), max(rect[1], rect[3])
+        if merged:
+            m_number, m_dest, m = merged[-1]
+            height = m[3] - m[1]
+            if (m_number, m_dest) == (number, dest) and abs(m[1] - y1) < height / 3 \
+                    and x1 - m[2] < height and x2 >= m[0]:  # overlapping or touching
+                m[2] = max(m[2], x2)
+                continue
+        merged.append((number, dest, [x1, y1, x2, y2]))
+    return [(number, rect) for number, _, rect in merged]
+
+
 def pdf_citation_messages(path: Path) -> list[str]:
     """Each citation link of the PDF is enclosed by its square brackets on the page: the
     nearest character left of the link on its line is ``[`` (or a separator of the same
@@ -55,11 +73,12 @@ def pdf_citation_messages(path: Path) -> list[str]:
 
     problems = []
     with pikepdf.open(path) as pdf:
-        links = [(number, [float(v) for v in annot.Rect])
+        found = [(number, str(annot.Dest), [float(v) for v in annot.Rect])
                  for number, page in enumerate(pdf.pages, start=1)
                  for annot in page.obj.get("/Annots", [])
                  if annot.get("/Subtype") == "/Link" and str(annot.get("/Dest", "")
                                                             ).startswith("ref-")]
+    links = _whole_links(found)
     document = pypdfium2.PdfDocument(path)
     pages: dict[int, list] = {}
     try:
