@@ -176,6 +176,6 @@ def task_check():
                  *(str(pdf_path(reader, e.id)[1]) for e in reader.editions)]
     return {
         "actions": [(run_action, [check_artifacts, READER_FILE])],
-        "file_dep": [*artifacts, *code("check")],
+        "file_dep": [*artifacts, *code("check", "render_pdf", "render_epub", "assemble")],
         "verbosity": 2,
     }

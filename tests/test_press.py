@@ -438,3 +438,52 @@ def test_a_bad_hyphenation_entry_is_refused(tmp_path, value, message):
     reader.write_text(text)
     with pytest.raises(ReaderError, match=re.escape(message)):
         load(reader)
+
+
+# --- 5, 6. the bibliography as the citations name it, with the editors' doubts ---------------
+
+
+def bibliography_entries(out: Path) -> dict[str, str]:
+    import html as html_lib
+
+    with zipfile.ZipFile(epub_of(out)) as zf:
+        text = "".join(zf.read(n).decode() for n in zf.namelist() if n.endswith(".xhtml"))
+    entries = {}
+    for key, body in re.findall(r'<div id="ref-([^"]+)" class="csl-entry"[^>]*>(.*?)'
+                                r'<div class="cited-at"', text, re.S):
+        entries[key] = " ".join(html_lib.unescape(re.sub(r"<[^>]+>", "", body)).split())
+    return entries
+
+
+def test_each_entry_begins_with_the_words_its_citations_use(out):
+    import html as html_lib
+
+    entries = bibliography_entries(out)
+    with zipfile.ZipFile(epub_of(out)) as zf:
+        text = "".join(zf.read(n).decode() for n in zf.namelist() if n.endswith(".xhtml"))
+    cited = {(key, " ".join(html_lib.unescape(re.sub(r"<[^>]+>", "", shown)).split()))
+             for key, shown in re.findall(r'<a href="[^"]*#ref-([^"]+)">(.*?)</a>', text)}
+    assert len(cited) >= 20
+    for key, shown in cited:
+        words = re.sub(r",? (n\.d\.|\d{4}[a-z]?)$", "", shown)  # "UN Charter 1945" -> "UN Charter"
+        if re.fullmatch(r"\d{4}[a-z]?", shown):
+            continue  # "Putin [2022]": the essay names the author
+        assert entries[key].startswith(words), (shown, entries[key][:60])
+    # treaties carry their year after the heading
+    assert entries["un1945charter"].startswith("UN Charter. 1945. Charter of the United Nations")
+    assert entries["budapest1994memorandum"].startswith("Budapest Memorandum. 1994.")
+
+
+def test_the_bibliography_prints_every_note_of_the_data_as_an_editors_note(out):
+    import json
+
+    entries = bibliography_entries(out)
+    data = json.loads((REPO / "sources" / "bibliography.json").read_text())
+    hedged = [item for item in data if item.get("note")]
+    assert any("not known" in item["note"] for item in hedged)
+    for item in hedged:
+        note = " ".join(re.sub(r"<[^>]+>", "", item["note"]).split())
+        assert f"[Editor’s note: {note}]" in entries[item["id"]], item["id"]
+    trenin = entries["trenin2022noway"]
+    assert trenin.startswith("Trenin, Dmitri. 2022. ‘[Article on the “rupture” in Russian")
+    assert "MEMRI’s own headline" in trenin
