@@ -41,7 +41,7 @@ def pdf_file(out: Path, edition: str) -> Path:
 def chapters(out: Path, edition: str) -> list[tuple[str, str]]:
     """(id, title) of every chapter, from the print HTML the PDF was typeset from."""
     text = (out / f"{READER.id}-{edition}.html").read_text()
-    found = [(i, html.unescape(re.sub(r"<[^>]+>|\s+", " ", t)).strip())
+    found = [(i, " ".join(html.unescape(re.sub(r"<[^>]+>", "", t)).split()))
              for i, t in CHAPTER.findall(text)]
     assert len(found) >= 6
     return found
@@ -84,7 +84,9 @@ def test_pdf_is_tagged_pdf_ua_with_metadata(built, edition):
         assert pdf.Root.MarkInfo.Marked and "/StructTreeRoot" in pdf.Root
         info = pdf.docinfo
         assert str(info.Title) == READER.title
-        assert str(info.Author) == ", ".join(READER.editors)
+        # The essays' authors, then the editors as editors (issue 11: credits).
+        authors = list(dict.fromkeys(a for r in READER.readings for a in r.authors))
+        assert str(info.Author) == f"{', '.join(authors)}; edited by {', '.join(READER.editors)}"
         assert str(info.Subject) == READER.description  # one line: no wrapped attribute
         assert str(info.Keywords) == ", ".join(READER.keywords)
         assert str(info.CreationDate).startswith("D:20") and "/ModDate" in info

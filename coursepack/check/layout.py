@@ -21,6 +21,7 @@ HYPHEN = "\u2010"  # the hyphen WeasyPrint sets where it hyphenates a word (not 
 FLUSH_SHARE = 0.4  # more of the lines than this end flush right: the text is justified
 FLUSH_PT = 2.0  # a line ending this close to the longest line's end is flush
 SIZE_TOLERANCE = 0.05  # pt
+HEADING_SCALE = 1.4  # a line this much larger than the median line is a heading
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,7 @@ class Line:
     centre: float  # vertical, PDF units from the page's foot
     min_size: float  # the smallest printed size of a character on the line, in pt
     small: str  # the characters printed below the line's largest size
+    size: float = 0.0  # the largest printed size on the line, in pt
 
 
 def _chars(textpage) -> list[tuple[str, float, float, float, float, float]]:
@@ -73,7 +75,8 @@ def _lines(chars) -> list[Line]:
         largest = max(c[5] for c in members)
         lines.append(Line(text, members[0][1], max(c[3] for c in members), centre,
                           min(c[5] for c in members),
-                          "".join(c[0] for c in members if c[5] < largest - SIZE_TOLERANCE)))
+                          "".join(c[0] for c in members if c[5] < largest - SIZE_TOLERANCE),
+                          largest))
     return lines
 
 
@@ -120,9 +123,16 @@ def chapter_pages(path: Path) -> set[int]:
 
 
 def near_empty_messages(path: Path, pages: list[list[Line]] | None = None) -> list[str]:
-    """No page of a chapter carries only a line or three (a chapter's opening page may)."""
+    """No page of a chapter carries only a line or three (a chapter's opening page may: one
+    a top-level bookmark lands on, or with a line in heading size)."""
     pages = body_lines(path) if pages is None else pages
     openings = chapter_pages(path)
+    # A page with a chapter heading (much larger than the text) opens a chapter, bookmarked
+    # or not.
+    sizes = sorted(line.size for page in pages for line in page)
+    heading = sizes[(len(sizes) - 1) // 2] * HEADING_SCALE if sizes else 0
+    openings |= {number for number, lines in enumerate(pages, start=1)
+                 if any(line.size >= heading for line in lines)}
     return [f"page {number} carries only {len(lines)} line{'s' if len(lines) > 1 else ''} "
             f"(“{lines[0].text[:40]}”): a page of a chapter needs at least {MIN_PAGE_LINES}"
             for number, lines in enumerate(pages, start=1)
