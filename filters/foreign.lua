@@ -11,6 +11,24 @@ essay, a note, the glossary, the bibliography citeproc wrote), becomes
 
 local phrases = {}
 
+-- Whether a text begins (or ends) with a letter or digit, by code point, never by the C
+-- library's locale (%w): two builds under different locales must give the same book.
+local function letter(cp)
+  return cp and ((cp >= 48 and cp <= 57) or (cp >= 65 and cp <= 90) or (cp >= 97 and cp <= 122)
+    or (cp >= 0xC0 and cp < 0x2000))
+end
+
+local function starts_alnum(text)
+  return text ~= "" and letter(utf8.codepoint(text, 1)) or false
+end
+
+local function ends_alnum(text)
+  if text == "" then return false end
+  local last
+  for _, cp in utf8.codes(text) do last = cp end
+  return letter(last) or false
+end
+
 local function words(text)
   local found = {}
   for word in text:gmatch("%S+") do
@@ -31,7 +49,7 @@ local function match_at(inlines, i, phrase)
   local lead = ""
   if #ws == 1 then
     local s, e = head:find(ws[1], 1, true)
-    if not s or head:sub(1, s - 1):match("%w") or head:sub(e + 1):match("^%w") then
+    if not s or ends_alnum(head:sub(1, s - 1)) or starts_alnum(head:sub(e + 1)) then
       return nil
     end
     return i, head:sub(1, s - 1), head:sub(e + 1)
@@ -40,7 +58,7 @@ local function match_at(inlines, i, phrase)
     return nil
   end
   lead = head:sub(1, #head - #ws[1])
-  if lead:match("%w$") then
+  if ends_alnum(lead) then
     return nil
   end
   local j = i
@@ -56,7 +74,7 @@ local function match_at(inlines, i, phrase)
         return nil
       end
     else
-      if word.text:sub(1, #ws[k]) ~= ws[k] or word.text:sub(#ws[k] + 1):match("^%w") then
+      if word.text:sub(1, #ws[k]) ~= ws[k] or starts_alnum(word.text:sub(#ws[k] + 1)) then
         return nil
       end
       return j, lead, word.text:sub(#ws[k] + 1)

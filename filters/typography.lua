@@ -19,10 +19,32 @@ for _, m in ipairs({ "January", "February", "March", "April", "May", "June", "Ju
 end
 local never, exceptions = {}, {}
 
+-- Letters are told by code point, never by the C library's locale (%a): two builds under
+-- different locales must give the same book.
+local NOT_LETTER = { [0x2018] = true, [0x2019] = true, [0x201C] = true, [0x201D] = true,
+  [0x2013] = true, [0x2014] = true, [0x00A0] = true, [0x00AD] = true, [0x2026] = true,
+  [0x00B6] = true, [0x00A7] = true, [0x00B7] = true }
+
+local function is_letter(cp)
+  return (cp >= 65 and cp <= 90) or (cp >= 97 and cp <= 122)
+      or (cp >= 0xC0 and not NOT_LETTER[cp])
+end
+
 local function core(text)
-  -- "Putin’s," -> "Putin", "’s,"  ;  "(Freedman" -> "(", "Freedman", ""
-  local lead, word, tail = text:match("^([^%a]*)(%a+)(.*)$")
-  return lead, word, tail
+  -- "Putin’s," -> "", "Putin", "’s,"  ;  "(Freedman" -> "(", "Freedman", ""
+  local first, last
+  for pos, cp in utf8.codes(text) do
+    if is_letter(cp) then
+      first = first or pos
+      last = pos + #utf8.char(cp) - 1
+    elseif first then
+      break
+    end
+  end
+  if not first then
+    return nil
+  end
+  return text:sub(1, first - 1), text:sub(first, last), text:sub(last + 1)
 end
 
 local function inlines_filter(inlines)
@@ -30,8 +52,8 @@ local function inlines_filter(inlines)
   while i <= #inlines do
     local el = inlines[i]
     local nxt, after = inlines[i + 1], inlines[i + 2]
-    if el.t == "Str" and el.text:match("^%d%d?$") and nxt and nxt.t == "Space"
-        and after and after.t == "Str" and MONTHS[(after.text:match("^(%a+)") or "")] then
+    if el.t == "Str" and el.text:match("^[0-9][0-9]?$") and nxt and nxt.t == "Space"
+        and after and after.t == "Str" and MONTHS[(after.text:match("^([A-Za-z]+)") or "")] then
       out:insert(pandoc.Str(el.text .. "\u{00A0}" .. after.text))
       i, changed = i + 3, true
     elseif el.t == "Str" then
