@@ -28,6 +28,7 @@ from coursepack.build import (
 from coursepack.config import load_project_reader
 from coursepack.dates import build_epoch, reader_inputs
 from coursepack.dist import dist_targets, git_unchanged, make_dist
+from coursepack.tools import COLOPHON_TOOLS, EPUB_TOOLS, PDF_TOOLS, installed_versions
 
 DOIT_CONFIG = {"default_tasks": ["pdf", "epub"], "verbosity": 1}
 READER_FILE = get_var("reader", "reader.yaml")
@@ -52,6 +53,13 @@ def _reader():
 def _epoch() -> int:
     """SOURCE_DATE_EPOCH (coursepack.dates): when it changes, the artifacts are rendered again."""
     return or_exit(build_epoch, _reader())
+
+
+@cache
+def _tools(names: tuple[str, ...]) -> dict[str, str]:
+    """The installed versions of the tools a task runs (coursepack.tools): not files, so a
+    setting of the task; a new pandoc or WeasyPrint makes its outputs again."""
+    return installed_versions(names)
 
 
 APPARATUS_CODE = ("insert", "citations", "notes", "glossary")
@@ -108,6 +116,7 @@ def task_assemble():
         "file_dep": deps + _apparatus_files(reader)
         + code("assemble", "annotate", "markdown", "textnorm", *APPARATUS_CODE),
         "targets": [str(paths(reader)["assembled"])],
+        "uptodate": [config_changed({"tools": _tools(COLOPHON_TOOLS)})],  # the colophon's
         "clean": True,
     }
 
@@ -133,7 +142,8 @@ def task_pdf():
                          *(str(templates / t) for t in PDF_TEMPLATES),
                          *code("render_pdf")],
             "targets": [str(p) for p in pdf_path(reader, edition.id)],
-            "uptodate": [config_changed({"edition": repr(edition), "epoch": _epoch()})],
+            "uptodate": [config_changed({"edition": repr(edition), "epoch": _epoch(),
+                                         "tools": _tools(PDF_TOOLS)})],
             "clean": True,
         }
 
@@ -150,7 +160,7 @@ def task_epub():
                      *sorted(str(f) for f in Path("fonts").glob("*.ttf")),  # the cover's
                      *code("render_epub", "cover")],
         "targets": [str(p["epub"]), str(p["epub_metadata"]), str(p["cover"])],
-        "uptodate": [config_changed({"epoch": _epoch()})],
+        "uptodate": [config_changed({"epoch": _epoch(), "tools": _tools(EPUB_TOOLS)})],
         "clean": True,
     }
 
@@ -175,6 +185,7 @@ def task_check():
                  *(str(pdf_path(reader, e.id)[1]) for e in reader.editions)]
     return {
         "actions": [(run_action, [check_artifacts, READER_FILE])],
-        "file_dep": [*artifacts, *code("check")],
+        # check/reader.py finds each part's words in the outputs (markdown, textnorm)
+        "file_dep": [*artifacts, *code("check", "markdown", "textnorm")],
         "verbosity": 2,
     }
