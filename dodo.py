@@ -80,7 +80,8 @@ def task_clean_text():
             "doc": f"clean {reading.raw_path.name}",
             "actions": [(run_action, [clean_reading, READER_FILE, reading.id])],
             "file_dep": [str(reading.raw_path), str(reading.yaml_path),
-                         *code("clean", "textnorm", "markdown")],
+                         *(str(s.path) for s in reading.rulesets),  # use: [gutenberg] …
+                         *code("clean", "rules", "textshape", "textnorm", "markdown")],
             "targets": [str(md_out), str(audit_out)],
             "clean": True,
         }

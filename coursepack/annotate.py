@@ -24,7 +24,15 @@ from .textnorm import to_markdown
 
 _HEADING = re.compile(r"^(#{2,4}) (.*)$")
 _UNESCAPE = re.compile(r"\\(.)")
-_ANCHORED = re.compile(r"^(> )?\[\]\{#([a-z0-9-]+-p(\d+))\}(.*)$", re.S)
+# A paragraph with its id: in a block quotation ("> "), in a commentary div, or plain.
+_ANCHORED = re.compile(
+    r"^(> |::: \{\.commentary[^}\n]*\}\n)?\[\]\{#([a-z0-9-]+-p(\d+))\}(.*?)(\n:::)?$", re.S)
+COMMENTARY = "::: {.commentary"
+SECTION_BREAK = "* * *"
+# Markup the clean stage writes around words: emphasis, spans with attributes, notes.
+_NOTE = re.compile(r"\^\[")
+_SPAN = re.compile(r"(?<!\\)\[([^\]]*)\]\{[^}]*\}")
+_EMPHASIS = re.compile(r"(?<!\\)\*+")
 
 
 @dataclass(frozen=True)
@@ -42,6 +50,33 @@ def plain(markdown: str) -> str:
     return _UNESCAPE.sub(r"\1", markdown)
 
 
+def _without_notes(markdown: str) -> str:
+    out, at = [], 0
+    for match in _NOTE.finditer(markdown):
+        if match.start() < at:
+            continue
+        out.append(markdown[at:match.start()])
+        depth, i = 0, match.start() + 1
+        while i < len(markdown):
+            if markdown[i] == "\\":
+                i += 2
+                continue
+            depth += {"[": 1, "]": -1}.get(markdown[i], 0)
+            i += 1
+            if depth == 0:
+                break
+        at = i
+    return "".join(out) + markdown[at:]
+
+
+def plain_text(markdown: str) -> str:
+    """The words of a cleaned block without its markup: notes, spans' attributes, emphasis,
+    line breaks and escapes removed."""
+    text = _without_notes(markdown).replace("\\\n", " ")
+    text = _EMPHASIS.sub("", _SPAN.sub(r"\1", text))
+    return plain(text)
+
+
 def add_ids(reading_id: str, doc: StageDoc) -> tuple[StageDoc, list[Paragraph]]:
     """Give every paragraph, block quotation and heading a stable id."""
     blocks: list[str] = []
@@ -52,19 +87,24 @@ def add_ids(reading_id: str, doc: StageDoc) -> tuple[StageDoc, list[Paragraph]]:
         if heading:
             # Unique in the reading: a repeated heading gets -2, -3 …; none takes the form
             # of a paragraph's id (p3), and a heading without Latin letters still gets one.
-            slug = slugify(plain(heading.group(2))) or "section"
+            slug = slugify(plain_text(heading.group(2))) or "section"
             slug = f"{slug}-heading" if re.fullmatch(r"p\d+", slug) else slug
             seen[slug] = seen.get(slug, 0) + 1
             suffix = f"-{seen[slug]}" if seen[slug] > 1 else ""
             blocks.append(f"{block} {{#{reading_id}-{slug}{suffix}}}")
-        elif block.startswith(":::"):
-            blocks.append(block)  # an embedded post: a quotation inside the paragraph flow
+        elif block == SECTION_BREAK or (block.startswith(":::")
+                                        and not block.startswith(COMMENTARY)):
+            blocks.append(block)  # a section break; an embedded post (a quotation in the flow)
         else:
             pid = f"{reading_id}-p{len(paragraphs) + 1}"
-            quoted = block.startswith("> ")
-            body = block[2:] if quoted else block
-            paragraphs.append(Paragraph(pid, plain(body)))
-            blocks.append(("> " if quoted else "") + f"[]{{#{pid}}}{body}")
+            prefix, body, suffix = "", block, ""
+            if block.startswith("> "):
+                prefix, body = "> ", block[2:]
+            elif block.startswith(COMMENTARY):
+                head, _, rest = block.partition("\n")
+                prefix, body, suffix = head + "\n", rest[:-4], "\n:::"
+            paragraphs.append(Paragraph(pid, plain_text(body)))
+            blocks.append(f"{prefix}[]{{#{pid}}}{body}{suffix}")
     return StageDoc(dict(doc.metadata), blocks), paragraphs
 
 
@@ -87,9 +127,9 @@ def annotate(reading: Reading, doc: StageDoc, apparatus: Apparatus
     for i, block in enumerate(doc.blocks):
         m = _ANCHORED.match(block)
         if m:
-            slots.append((i, (m.group(1) or "") + f"[]{{#{m.group(2)}}}"))
+            slots.append((i, (m.group(1) or "") + f"[]{{#{m.group(2)}}}", m.group(5) or ""))
             units.append(Unit(m.group(2), f"{reading.author_surnames} ¶ {m.group(3)}",
-                              m.group(4), quoted=bool(m.group(1))))
+                              m.group(4), quoted=m.group(1) == "> "))
     source_notes = [to_markdown(n) for n in doc.metadata.get("source_note") or []]
     units += [Unit(f"{reading.id}-source-note", f"{reading.author_surnames}, source note", n)
               for n in source_notes]
@@ -99,10 +139,11 @@ def annotate(reading: Reading, doc: StageDoc, apparatus: Apparatus
     notes = tuple(n for n in apparatus.notes if n.reading == reading.id)
     if notes:
         units = place_notes(units, notes, apparatus.notes_where)
-    body = mark_terms(units[:len(slots)], apparatus.terms)
+    terms = tuple(t for t in apparatus.terms if t.marks(reading.id))
+    body = mark_terms(units[:len(slots)], terms)
     blocks = list(doc.blocks)
-    for (i, prefix), unit in zip(slots, body, strict=True):
-        blocks[i] = prefix + unit.text
+    for (i, prefix, suffix), unit in zip(slots, body, strict=True):
+        blocks[i] = prefix + unit.text + suffix
     metadata = dict(doc.metadata)
     if source_notes:
         metadata["source_note_md"] = [u.text for u in units[len(slots):]]

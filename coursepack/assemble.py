@@ -124,22 +124,54 @@ def essay_context(reading: Reading, doc: StageDoc) -> Essay:
     title = meta.get("title") or reading.title
     running = f"{reading.author_surnames} · {reading.short_title}"
     heading = (f"# {md(title)} {{#{reading.id} .essay running=\"{_attr(running)}\"}}")
-    byline = ", ".join(reading.authors)
-    source = (f"First published as “{reading.title}”, *{md(reading.venue)}*, "
-              f"{reading.date_display}, <{reading.url}>.")
+    byline = [", ".join(reading.authors)]
+    if reading.translators:
+        byline.append("translated by " + " and ".join(reading.translators))
+    if reading.date_display:
+        byline.append(reading.date_display)
+    source = source_note(reading)
     if reading.repost:
         r = reading.repost
         source += (f" The text here was taken from the repost on *{md(r.title)}*"
                    f"{', ' + display_date(r.date) if r.date else ''}, <{r.url}>.")
+    source += corrections_note(meta.get("corrections") or [])
     return Essay(
         id=reading.id, heading=heading,
         permissions_heading=f"## {md(title)} {{#permissions-{reading.id}}}",
         dek=md(meta.get("dek") or reading.dek),
-        byline=md(f"{byline} · {reading.date_display}"), source_note=source,
+        byline=md(" · ".join(byline)), source_note=source,
         author_note=" ".join(meta.get("source_note_md")  # annotated: citations, notes
                              or [md(n) for n in meta.get("source_note") or []]),
         permissions=md(reading.permissions), body="\n\n".join(doc.blocks),
     )
+
+
+def source_note(reading: Reading) -> str:
+    """Where the text comes from: an essay's first publication, or the book it is taken from."""
+    if reading.work:
+        parts = [f"From *{md(reading.work)}*"]
+        if reading.translators:
+            parts.append("translated by " + md(" and ".join(reading.translators)))
+        parts += [md(p) for p in (reading.venue, reading.date_display) if p]
+    else:
+        parts = [f"First published as “{md(reading.title)}”"]
+        if reading.venue:
+            parts.append(f"*{md(reading.venue)}*")
+        if reading.date_display:
+            parts.append(md(reading.date_display))
+    if reading.url:
+        parts.append(f"<{reading.url}>")
+    return ", ".join(parts) + "."
+
+
+def corrections_note(corrections: list[dict]) -> str:
+    """The editorial corrections (``replace`` rules) made to the raw text, counted and listed."""
+    if not corrections:
+        return ""
+    count = "One editorial correction" if len(corrections) == 1 else \
+        f"{len(corrections)} editorial corrections"
+    listed = "; ".join(f"“{md(c['find'])}” to “{md(c['with'])}”" for c in corrections)
+    return f" {count} to the text as copied: {listed}."
 
 
 def tool_versions() -> dict[str, str]:

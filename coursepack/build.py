@@ -189,15 +189,30 @@ def apparatus_chapters(reader: Reader, docs: dict, texts: dict[str, str]
     that are the editors' own chapters (``{title, file}``), not in a generated part's file
     (the colophon's). Returns the marked texts and the glossary and bibliography chapters.
     """
-    from .citations import bibliography_markdown, check_all_cited, cited_keys
+    from .citations import (
+        anchor_editorial_citations,
+        bibliography_markdown,
+        check_all_cited,
+        cited_keys,
+    )
     from .glossary import check_coverage, collect_uses, glossary_markdown, mark_editorial
+    from .glossary import check_readings as check_term_readings
     from .notes import check_readings
 
     app = load_apparatus(reader)
     check_readings(app.notes, {r.id for r in reader.readings}, app.notes_where)
+    if reader.glossary:
+        check_term_readings(app.terms, {r.id for r in reader.readings},
+                            _rel(reader, reader.glossary))
     editorial = {p.id: p for p in reader.parts if p.file is not None and not p.generated}
     texts = {name: mark_editorial(text, app.terms, name, editorial[name].title)
              if name in editorial else text for name, text in texts.items()}
+    if app.bibliography:  # the editors' own citations get back-links, like the readings'
+        texts = {name: anchor_editorial_citations(
+                     text, name, editorial[name].short_title or editorial[name].title,
+                     app.bibliography,
+                     _rel(reader, editorial[name].file)) if name in editorial else text
+                 for name, text in texts.items()}
     readings = {r.id: "\n\n".join([*docs[r.id].blocks,
                                     *(docs[r.id].metadata.get("source_note_md") or [])])
                 for r in reader.readings}

@@ -101,6 +101,34 @@ def citation_markup(rules: list[tuple[Citation, bool]], unit: Unit) -> str:
     return f" [[{cites}]]{{#{anchor} .citation-ref label=\"{unit.label}\"}}"
 
 
+# A pandoc citation the editors wrote in their own Markdown: [@key], [see @key, p. 3; @other].
+_EDITORIAL_CITE = re.compile(r"(?<![\\\]\[])\[(?P<cites>[^\[\]]*-?@[^\[\]]+)\](?![({\]])")
+
+
+def anchor_editorial_citations(text: str, part: str, label: str,
+                               bibliography: dict[str, dict], where: str) -> str:
+    """Give each citation in an editorial part the span the back-links point to, as the
+    annotate stage does for the readings' citations; unknown keys are errors."""
+    count = 0
+    unknown: list[str] = []
+
+    def wrap(match: re.Match[str]) -> str:
+        nonlocal count
+        keys = _KEY.findall(match.group("cites"))
+        unknown.extend(k for k in keys if k not in bibliography)
+        count += 1
+        anchor = f"cite-{keys[0]}-{part}-{count}"
+        shown = label.replace("\\", "").replace('"', "'")
+        return f"[[{match.group('cites')}]]{{#{anchor} .citation-ref label=\"{shown}\"}}"
+
+    text = _EDITORIAL_CITE.sub(wrap, text)
+    if unknown:
+        raise ReaderErrors(ReaderError(where, f"citation key '{k}' is not in the "
+                                       "bibliography; add the work there or fix the key")
+                           for k in sorted(set(unknown)))
+    return text
+
+
 def place_citations(units: list[Unit], rules: tuple[Citation, ...],
                     bibliography: dict[str, dict], where: str) -> list[Unit]:
     """Add every rule's citation to the units; unknown keys and lost phrases are errors."""

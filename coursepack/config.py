@@ -10,7 +10,7 @@ import datetime as dt
 import difflib
 import re
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -19,37 +19,19 @@ import yaml
 
 from .errors import ReaderError, ReaderErrors
 from .fsutil import read_text
-
-ACTIONS = ("drop", "title", "dek", "byline", "heading", "blockquote", "embedded_post",
-           "source_note")
-SELECTORS = ("line", "starts_with", "pattern", "from", "to")
-
-
-@dataclass(frozen=True)
-class Attribution:
-    """Who posted an embedded social-media post, shown under the quotation."""
-
-    author: str
-    handle: str
-    date: str
-    platform: str = ""
-
-
-@dataclass(frozen=True)
-class Rule:
-    """One named cleaning rule: which raw lines it selects and what it does with them."""
-
-    name: str
-    reason: str
-    action: str
-    line: str | None = None
-    starts_with: str | None = None
-    pattern: str | None = None
-    start: str | None = None
-    end: str | None = None
-    count: int | None = None
-    level: int = 2
-    attribution: Attribution | None = None
+from .rules import (  # noqa: F401  (Rule, Attribution: part of this module's interface)
+    Attribution,
+    Problems,
+    Rule,
+    RuleSet,
+    check_rule_list,
+    merge_rules,
+    parse_rule,
+    parse_ruleset,
+    shipped_ruleset,
+    shipped_rulesets,
+)
+from .textshape import DELIMITERS, EM_DASH_FORMS, NOTE_FORMS, SHAPES, Markup
 
 
 @dataclass(frozen=True)
@@ -72,7 +54,7 @@ class Citation:
 
 @dataclass(frozen=True)
 class Reading:
-    """One essay: its raw text, its metadata and how to clean it."""
+    """One reading (an essay, or chapters of a book): its raw text, metadata, how to clean it."""
 
     id: str
     yaml_path: Path
@@ -90,9 +72,20 @@ class Reading:
     citations: tuple[Citation, ...] = ()
     repost: Repost | None = None
     key: str = ""
+    shape: str = "lines"  # "lines": one paragraph per line; "paragraphs": hard-wrapped
+    hyphenated: bool = False  # paragraphs: words are broken at line ends with a hyphen
+    markup: Markup = field(default_factory=Markup)
+    notes_label: str = ""  # the source's own [n] notes, labelled so; "" when not declared
+    notes_form: str = NOTE_FORMS[0]  # how the source writes a note block
+    rulesets: tuple[RuleSet, ...] = ()
+    work: str = ""  # the book the reading is taken from
+    translators: tuple[str, ...] = ()
+    short_author: str = ""  # for running heads and back-links, when not the surnames
 
     @property
     def author_surnames(self) -> str:
+        if self.short_author:
+            return self.short_author
         names = [a.split()[-1] for a in self.authors]
         return " and ".join(names)
 
@@ -317,56 +310,68 @@ def _rel(path: Path, root: Path) -> str:
 
 # --- readings -----------------------------------------------------------------------------
 
-_RULE_OPTIONAL = {"line": str, "starts_with": str, "pattern": str, "from": str, "to": str,
-                  "count": int, "level": int, "attribution": dict}
+_READING_REQUIRED = {"id": str, "raw": str, "title": str, "authors": list,
+                     "permissions": str, "rules": list}
+_READING_OPTIONAL = {"short_title": str, "dek": str, "venue": str, "date": (str, int),
+                     "date_display": str, "url": str, "repost": dict, "citations": list,
+                     "key": str, "use": list, "shape": str, "hyphenated": bool,
+                     "markup": dict, "notes": dict, "work": str, "translators": list,
+                     "short_author": str}
 
 
-def _rule(c: _Collector, data: Any, where: str) -> Rule | None:
-    d = c.mapping(data, where, {"name": str, "reason": str, "action": str}, _RULE_OPTIONAL)
-    if not d:
-        return None
-    action = d.get("action")
-    if isinstance(action, str) and action not in ACTIONS:
-        close = difflib.get_close_matches(action, ACTIONS, n=1)
-        hint = f"did you mean '{close[0]}'?" if close else f"use one of {', '.join(ACTIONS)}"
-        c.add(f"{where}.action", f"unknown action '{action}'; {hint}")
-    selectors = [k for k in ("line", "starts_with", "pattern") if d.get(k)]
-    ranged = bool(d.get("from") or d.get("to"))
-    if ranged and not (d.get("from") and d.get("to")):
-        c.add(where, "'from' and 'to' go together; give both markers")
-    if len(selectors) + ranged != 1:
-        c.add(where, "give exactly one selector: line, starts_with, pattern, or from + to")
-    if ranged and action != "drop":
-        c.add(where, "a from/to range can only be dropped (action: drop)")
-    if d.get("pattern"):
+def _markup(c: _Collector, data: Any) -> Markup:
+    d = c.mapping(data, "markup", {}, {"italic": str, "bold": str, "em_dash": str})
+    for key in ("italic", "bold"):
+        if d.get(key) is not None and d[key] not in DELIMITERS:
+            c.add(f"markup.{key}", f"'{d[key]}' is not a delimiter this tool knows; use one "
+                  f"of {' '.join(DELIMITERS)}")
+    if d.get("italic") and d.get("italic") == d.get("bold"):
+        c.add("markup", "italic and bold need different delimiters")
+    if d.get("em_dash") is not None and d["em_dash"] not in EM_DASH_FORMS:
+        c.add("markup.em_dash", f"use one of {', '.join(EM_DASH_FORMS)}")
+    return Markup(d.get("italic"), d.get("bold"), d.get("em_dash"))
+
+
+def _rulesets(c: _Collector, names: list, reading_path: Path, root: Path
+              ) -> tuple[list[RuleSet], list[ReaderError]]:
+    """The rule sets of ``use:``: shipped ones by name, others by path from the reading."""
+    sets, errors = [], []
+    for i, item in enumerate(names):
+        name, skip = item, []
+        if isinstance(item, dict):
+            u = c.mapping(item, f"use[{i}]", {"set": str}, {"except": list})
+            name, skip = u.get("set"), u.get("except") or []
+        if not isinstance(name, str) or not name:
+            c.add(f"use[{i}]", "expected a rule set's name (gutenberg), a path to one, or "
+                  "{set: name, except: [rule names]}")
+            continue
+        path = shipped_ruleset(name)
+        if path is None:  # a path of the user's own
+            path = c.path_in_project(name, f"use[{i}]", root, reading_path.parent)
+            if path is None:
+                continue
+        elif not path.is_file():
+            c.add(f"use[{i}]", f"no rule set '{name}'; the shipped sets are "
+                  f"{', '.join(shipped_rulesets())} (a path of your own needs a / or .yaml)")
+            continue
+        where = _relpath(path, root)
+        p = Problems()
         try:
-            compiled = re.compile(d["pattern"])
-        except re.error as exc:
-            c.add(f"{where}.pattern", f"invalid regular expression ({exc})")
-        else:
-            if action == "embedded_post" and "text" not in compiled.groupindex:
-                c.add(f"{where}.pattern", "an embedded_post pattern needs a (?P<text>...) group")
-    attribution = None
-    if action == "embedded_post":
-        a = c.mapping(d.get("attribution"), f"{where}.attribution",
-                      {"author": str, "date": str}, {"handle": str, "platform": str})
-        if a:
-            attribution = Attribution(a.get("author", ""), a.get("handle", ""),
-                                      a.get("date", ""), a.get("platform", ""))
-    if d.get("count") is not None and d["count"] < 1:
-        c.add(f"{where}.count", "must be 1 or more")
-    if action == "heading" and d.get("level") not in (None, 2, 3, 4):
-        c.add(f"{where}.level", "a heading inside an essay is level 2, 3 or 4")
-    return Rule(name=d.get("name", ""), reason=d.get("reason", ""), action=action or "",
-                line=d.get("line"), starts_with=d.get("starts_with"), pattern=d.get("pattern"),
-                start=d.get("from"), end=d.get("to"), count=d.get("count"),
-                level=d.get("level") or 2, attribution=attribution)
-
-
-_READING_REQUIRED = {"id": str, "raw": str, "title": str, "authors": list, "venue": str,
-                     "date": (str, int), "url": str, "permissions": str, "rules": list}
-_READING_OPTIONAL = {"short_title": str, "dek": str, "date_display": str, "repost": dict,
-                     "citations": list, "key": str}
+            ruleset = parse_ruleset(p, load_yaml(path), path.stem, path)
+        except ReaderError as exc:
+            errors.append(exc)
+            continue
+        errors += [ReaderError(where, f"{key}: {message}" if key else message)
+                   for key, message in p.items]
+        if ruleset and not p.items:
+            names_in_set = {r.name for r in ruleset.rules}
+            for rule_name in skip:
+                if rule_name not in names_in_set:
+                    c.add(f"use[{i}].except", f"rule set '{name}' has no rule '{rule_name}'; "
+                          f"its rules are {', '.join(sorted(names_in_set))}")
+            sets.append(replace(ruleset, rules=tuple(r for r in ruleset.rules
+                                                     if r.name not in skip)))
+    return sets, errors
 
 
 def load_reading(path: Path, root: Path) -> tuple[Reading | None, list[ReaderError]]:
@@ -375,11 +380,33 @@ def load_reading(path: Path, root: Path) -> tuple[Reading | None, list[ReaderErr
     data = load_yaml(path)
     d = c.mapping(data, "", _READING_REQUIRED, _READING_OPTIONAL)
     raw = c.path_in_project(d.get("raw"), "raw", root, path.parent)
-    rules = tuple(r for i, item in enumerate(_list(d.get("rules")))
-                  if (r := _rule(c, item, f"rules[{i}]")) is not None)
-    names = [r.name for r in rules]
-    for name in sorted({n for n in names if names.count(n) > 1}):
-        c.add("rules", f"two rules are named '{name}'; give each rule its own name")
+    p = Problems()
+    own = [r for i, item in enumerate(_list(d.get("rules")))
+           if (r := parse_rule(p, item, f"rules[{i}]")) is not None]
+    sets, set_errors = _rulesets(c, d.get("use") or [], path, root)
+    rules = tuple(merge_rules(sets, own))
+    check_rule_list(p, list(rules))
+    for key, message in p.items:
+        c.add(key, message)
+    shape = d.get("shape") or "lines"
+    if shape not in SHAPES:
+        c.add("shape", f"unknown shape '{shape}'; use lines (one paragraph per line) or "
+              "paragraphs (hard-wrapped, a blank line between paragraphs)")
+    for rule in rules:
+        if rule.unit == "line" and shape != "paragraphs":
+            c.add("rules", f"rule '{rule.name}': unit: line is for a hard-wrapped text "
+                  "(shape: paragraphs); in a text of lines every unit is a line already")
+    if d.get("hyphenated") and shape != "paragraphs":
+        c.add("hyphenated", "only a hard-wrapped text (shape: paragraphs) breaks words at "
+              "line ends")
+    markup = _markup(c, d["markup"]) if d.get("markup") is not None else Markup()
+    notes_label, notes_form = "", NOTE_FORMS[0]
+    if d.get("notes") is not None:
+        nd = c.mapping(d["notes"], "notes", {"label": str}, {"form": str})
+        notes_label = (nd.get("label") or "").strip()
+        notes_form = nd.get("form") or notes_form
+        if notes_form not in NOTE_FORMS:
+            c.add("notes.form", f"use one of {', '.join(repr(f) for f in NOTE_FORMS)}")
     if d.get("id") and not re.fullmatch(r"[a-z][a-z0-9-]*", str(d["id"])):
         c.add("id", "use lowercase letters, digits and hyphens, starting with a letter")
     citations = []
@@ -394,16 +421,22 @@ def load_reading(path: Path, root: Path) -> tuple[Reading | None, list[ReaderErr
         if rd:
             repost = Repost(rd.get("title", ""), rd.get("url", ""), str(rd.get("date", "")))
     authors = tuple(str(a) for a in _list(d.get("authors")))
-    if c.errors or raw is None:
-        return None, c.errors
+    if c.errors or set_errors or raw is None:
+        return None, c.errors + set_errors
     title = d["title"]
+    date = str(d.get("date") or "")
     return Reading(
         id=d["id"], yaml_path=path, raw_path=raw, title=title,
         short_title=d.get("short_title") or title, dek=d.get("dek", ""), authors=authors,
-        venue=d["venue"], date=str(d["date"]),
-        date_display=d.get("date_display") or display_date(str(d["date"])),
-        url=d["url"], permissions=d["permissions"].strip(), rules=rules,
-        citations=tuple(citations), repost=repost, key=d.get("key", ""),
+        venue=d.get("venue", ""), date=date,
+        date_display=d.get("date_display") or (display_date(date) if date else ""),
+        url=d.get("url", ""), permissions=d["permissions"].strip(), rules=rules,
+        citations=tuple(citations), repost=repost, key=d.get("key", ""), shape=shape,
+        hyphenated=bool(d.get("hyphenated")), markup=markup, notes_label=notes_label,
+        notes_form=notes_form,
+        rulesets=tuple(sets), work=d.get("work", ""),
+        translators=tuple(str(t) for t in _list(d.get("translators"))),
+        short_author=d.get("short_author", ""),
     ), []
 
 

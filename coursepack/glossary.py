@@ -30,6 +30,10 @@ class Term:
     definition: str
     forms: tuple[str, ...]
     see_also: tuple[str, ...] = ()
+    readings: tuple[str, ...] = ()  # the readings it is marked in; () = every reading
+
+    def marks(self, reading_id: str) -> bool:
+        return not self.readings or reading_id in self.readings
 
 
 def load_glossary(data: Any, where: str) -> tuple[Term, ...]:
@@ -51,9 +55,14 @@ def load_glossary(data: Any, where: str) -> tuple[Term, ...]:
         if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", str(d["id"])):
             errors.append(ReaderError(where, f"term '{d['term']}': id '{d['id']}' must be "
                                       "lowercase letters, digits and hyphens"))
+        readings = d.get("readings") or []
+        if not isinstance(readings, list) or not all(isinstance(r, str) for r in readings):
+            errors.append(ReaderError(where, f"term '{d['term']}': readings must be a list of "
+                                      "reading ids"))
+            readings = ()
         terms.append(Term(str(d["id"]), str(d["term"]), " ".join(str(d["definition"]).split()),
                           tuple(str(f) for f in d["forms"]),
-                          tuple(str(s) for s in d.get("see_also") or ())))
+                          tuple(str(s) for s in d.get("see_also") or ()), tuple(readings)))
     owners: dict[tuple[str, str], list[str]] = {}
     for t in terms:
         keys = [("id", t.id), ("term", t.term.casefold()),
@@ -118,6 +127,15 @@ def mark_editorial(text: str, terms: tuple[Term, ...], part: str, label: str) ->
 def collect_uses(text: str) -> list[tuple[str, str, str]]:
     """(term id, anchor, where) for every glossary link in a Markdown text, in order."""
     return [(m.group("term"), m.group("anchor"), m.group("where")) for m in USE.finditer(text)]
+
+
+def check_readings(terms: tuple[Term, ...], readings: set[str], where: str) -> None:
+    """A term limited to a reading must name one the reader has."""
+    bad = [(t, r) for t in terms for r in t.readings if r not in readings]
+    if bad:
+        raise ReaderErrors(ReaderError(where, f"term '{t.term}': readings names '{r}', which "
+                                       f"is not a reading of this reader; use one of "
+                                       f"{', '.join(sorted(readings))}") for t, r in bad)
 
 
 def check_coverage(terms: tuple[Term, ...], used: set[str], where: str) -> None:

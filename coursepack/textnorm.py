@@ -15,14 +15,20 @@ BYTE_ORDER_MARK = "\ufeff"
 LEFT_DOUBLE_QUOTE, RIGHT_DOUBLE_QUOTE = "\u201c", "\u201d"
 LEFT_SINGLE_QUOTE, RIGHT_SINGLE_QUOTE = "\u2018", "\u2019"
 EN_DASH, EM_DASH, ELLIPSIS = "\u2013", "\u2014", "\u2026"
+# Noncharacters, which Unicode reserves for a program's internal use: while a unit's text is
+# normalised and escaped, they stand for emphasis and note calls (coursepack.textshape). A raw
+# text never keeps one (normalise_space removes them).
+EM_OPEN, EM_CLOSE, STRONG_OPEN, STRONG_CLOSE, NOTE_CALL = (
+    "\ufdd0", "\ufdd1", "\ufdd2", "\ufdd3", "\ufdd4")
 
 # Any Unicode space separator (no-break, thin, figure, ideographic ...) or tab becomes a space.
 _SPACES = re.compile(r"[\t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]")
-_INVISIBLE = re.compile(f"[{ZERO_WIDTH_SPACE}{BYTE_ORDER_MARK}\u00ad]")
+_INVISIBLE = re.compile(f"[{ZERO_WIDTH_SPACE}{BYTE_ORDER_MARK}\u00ad\ufdd0-\ufdef]")
 _RUNS = re.compile(r" {2,}")
-# Straight double quote opening after start, space or an opening bracket/dash.
-_OPEN_DOUBLE = re.compile(r'(^|[\s(\[{\u2014\u2013])"')
-_OPEN_SINGLE = re.compile(r"(^|[\s(\[{\u2014\u2013])'")
+# A straight quote opens after the start, a space, an opening bracket or dash, or emphasis.
+_OPENER = "(^|[\\s(\\[{\u2014\u2013" + EM_OPEN + STRONG_OPEN + "])"
+_OPEN_DOUBLE = re.compile(_OPENER + '"')
+_OPEN_SINGLE = re.compile(_OPENER + "'")
 _NUMBER_RANGE = re.compile(r"(?<=\d)-(?=\d)")
 _SPACED_HYPHEN = re.compile(r"(?<=\S) - (?=\S)")
 

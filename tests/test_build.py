@@ -80,7 +80,7 @@ def test_every_chapter_is_in_the_output(texts, kind):
 
 def test_the_build_writes_audits_beside_the_cleaned_text(outputs):
     audit = (outputs["dir"] / "clean" / "greene.audit.md").read_text(encoding="utf-8")
-    assert "- comment-form (drop): lines 67–85" in audit
+    assert "- comment-form (drop, rule set wordpress): lines 67–85" in audit
 
 
 # --- doit rebuilds exactly what changed --------------------------------------------------

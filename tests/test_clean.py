@@ -12,6 +12,7 @@ from coursepack.clean import clean_text
 from coursepack.config import load_reader
 from coursepack.errors import ReaderError
 from coursepack.fsutil import read_text
+from coursepack.rules import Marker
 
 REPO = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).resolve().parent / "golden"
@@ -19,6 +20,10 @@ GOLDEN = Path(__file__).resolve().parent / "golden"
 READER = load_reader(REPO / "reader.yaml")
 GREENE = READER.reading("greene")
 FREEDMAN = READER.reading("freedman")
+WAR = load_reader(REPO / "readers" / "war-and-the-state.yaml")
+SUN_TZU = WAR.reading("sun-tzu")
+ROUSSEAU = WAR.reading("rousseau")
+ALL = [GREENE, FREEDMAN, SUN_TZU, ROUSSEAU]
 
 # Boilerplate phrases, one from each kind the issue lists: none may survive cleaning.
 BOILERPLATE = [
@@ -70,7 +75,7 @@ def body_paragraphs(raw: list[str], first: str, last: str, drop: list[str]) -> l
             if line.strip() and not any(line.strip().startswith(d) for d in drop)]
 
 
-@pytest.mark.parametrize("reading", [GREENE, FREEDMAN], ids=["greene", "freedman"])
+@pytest.mark.parametrize("reading", ALL, ids=[r.id for r in ALL])
 def test_cleaned_markdown_matches_golden(reading, request):
     result = cleaned(reading)
     for suffix, text in ((".md", result.doc.text()), (".audit.md", "\n".join(result.audit) + "\n")):
@@ -153,35 +158,82 @@ def test_audit_names_each_rule_and_the_lines_it_removed():
 # --- rules that do not fit the text are errors, never silent -------------------------------
 
 
-def with_rule(reading, index: int, **changes):
+def with_rule(reading, name: str, **changes):
     rules = list(reading.rules)
+    index = next(i for i, r in enumerate(rules) if r.name == name)
     rules[index] = replace(rules[index], **changes)
     return replace(reading, rules=tuple(rules))
 
 
 def test_a_rule_that_matches_nothing_is_an_error():
-    broken = with_rule(FREEDMAN, 0, line="Support 111 years of independent journalism.")
+    broken = with_rule(FREEDMAN, "subscription-pitch",
+                       line="Support 111 years of independent journalism.")
     with pytest.raises(ReaderError, match="rule 'subscription-pitch' matches nothing"):
         cleaned(broken)
 
 
 def test_a_marker_that_matches_twice_is_an_error():
     # "Liked by 4 people" stands under two different comments.
-    broken = with_rule(GREENE, 3, end="Liked by 4 people")
+    broken = with_rule(GREENE, "reader-comments", end=Marker(starts_with="Liked by 4 people"),
+                       until=False)
     with pytest.raises(ReaderError, match="'to' marker matches 2 lines"):
         cleaned(broken)
 
 
 def test_a_count_that_does_not_match_is_an_error():
-    see_also = next(i for i, r in enumerate(FREEDMAN.rules) if r.name == "see-also-promos")
     with pytest.raises(ReaderError, match=r"should match 2 line\(s\) but matches 3"):
-        cleaned(with_rule(FREEDMAN, see_also, count=2))
+        cleaned(with_rule(FREEDMAN, "see-also-promos", count=2))
 
 
 def test_markers_in_the_wrong_order_are_an_error():
-    broken = with_rule(GREENE, 4, start="This site uses Akismet", end="Leave a Reply")
+    broken = with_rule(GREENE, "comment-form", start=Marker(starts_with="This site uses Akismet"),
+                       end=Marker(line="Leave a Reply"))
     with pytest.raises(ReaderError, match="comes before the 'from' marker"):
         cleaned(broken)
+
+
+# --- the second reader: books, hard-wrapped, with notes and commentary ---------------------
+
+
+def test_a_gutenberg_book_becomes_real_paragraphs():
+    result = cleaned(SUN_TZU)
+    blocks = result.doc.blocks
+    # Chapters I-III of the book: 152 paragraphs of the file, not 511 lines.
+    assert len(blocks) == 151  # the note block went into its footnote
+    assert [b for b in blocks if b.startswith("#")] == [
+        "## Chapter I. LAYING PLANS", "## Chapter II. WAGING WAR",
+        "## Chapter III. ATTACK BY STRATAGEM"]
+    assert blocks[2] == "1\\. Sun Tzŭ said: The art of war is of vital importance to the State."
+    assert sum(b.startswith("::: {.commentary") for b in blocks) == 59
+    assert "5, 6. *The Moral Law* causes the people" in "\n".join(blocks)
+    assert "Gutenberg" not in result.doc.text()
+
+
+def test_the_translators_note_is_a_footnote_inside_the_commentary():
+    wellington = next(b for b in cleaned(SUN_TZU).doc.blocks if "Words on Wellington" in b)
+    assert wellington.startswith('::: {.commentary role="note"}\n\\[Sun Tzŭ, as a practical')
+    assert ("mine are?”^[[[Translator’s note:]{.author-note-label} “Words on Wellington,” by "
+            "Sir. W. Fraser.]{#sun-tzu-note-1 .author-note}] \\]") in wellington
+
+
+def test_rousseau_keeps_book_one_with_every_note_and_its_words():
+    result = cleaned(ROUSSEAU)
+    text = result.doc.text()
+    assert text.count("^[[[Author’s note:]") == 5
+    assert "## [CHAPTER IX]{.heading-line} [REAL PROPERTY]{.heading-line}" in text
+    assert text.count("{.heading-line}") == 18
+    assert "Man is born free; and everywhere he is in chains." in text
+    assert "BOOK II" not in text and "THAT SOVEREIGNTY IS INALIENABLE" not in text
+    # The note printed after Book II, chapter I reaches its anchor at the end of Book I.
+    last = result.doc.blocks[-1]
+    assert last.endswith("legal right.^[[[Author’s note:]{.author-note-label} Under bad "
+                         "governments, this equality is only apparent and illusory: it serves "
+                         "only to keep the pauper in his poverty and the rich man in the "
+                         "position he has usurped. In fact, laws are always of use to those who "
+                         "possess and harmful to those who have nothing: from which it follows "
+                         "that the social state is advantageous to men only when all have "
+                         "something and none too much.]{#rousseau-note-5 .author-note}]")
+    assert "will—at the most" in text  # the source's -- is an em dash
 
 
 def test_an_empty_source_is_an_error():

@@ -98,9 +98,16 @@ def test_an_empty_source_is_refused(project):
 
 
 def test_a_rule_that_matches_nothing_fails_the_build(project):
-    edit(project / "sources" / "why-putin-fights.yaml", "from: Leave a Reply",
-         "from: Leave a Comment")
-    assert_clean_failure(build(project), "rule 'comment-form'", "matches nothing")
+    edit(project / "sources" / "why-putin-fights.yaml", "line: Why Putin fights",
+         "line: Why Putin fought")
+    assert_clean_failure(build(project), "rule 'title'", "matches nothing")
+
+
+def test_a_rule_set_rule_that_no_longer_fits_fails_the_build(project):
+    # The comments run until "Leave a Reply"; without it, the set's block has no end.
+    edit(project / "sources" / "why-putin-fights.txt", "Leave a Reply", "Leave a Comment")
+    assert_clean_failure(build(project), "rule 'reader-comments'", "'until' marker",
+                         "matches nothing")
 
 
 def test_a_template_error_names_template_and_line(project):
