@@ -39,7 +39,9 @@ PKG = Path("coursepack")
 def code(*modules: str) -> list[str]:
     """The package modules a stage runs: editing them re-runs the stage."""
     files = []
-    for m in ("config", "errors", "fsutil", "build", "assets", *modules):
+    # config reads the rules (rules, textshape, textnorm) of every reading, in every task
+    for m in ("config", "rules", "textshape", "textnorm", "errors", "fsutil", "build", "assets",
+              *modules):
         package = PKG / m  # a stage split into a package: every module of it
         files += sorted(map(str, package.glob("*.py"))) if package.is_dir() else [f"{package}.py"]
     return files

@@ -98,8 +98,13 @@ EDITS = [
     Edit("other-reading", FREEDMAN_YAML, "venue: New Statesman", "venue: New Statesman QX0109",
          FREEDMAN, "QX0109", SHOWN),
     # A rule's reason reaches the audit only: the renders must not run again.
-    Edit("rule-reason", GREENE_YAML, "reason: The WordPress comment form",
-         "reason: The WordPress QX0110 comment form", GREENE, "QX0110", ("audit",)),
+    Edit("rule-reason", GREENE_YAML, "reason: The essay's title,",
+         "reason: The essay's QX0110 title,", GREENE, "QX0110", ("audit",)),
+    # A rule set (use: [wordpress]): the readings that use it are cleaned again; the text
+    # is the same, so nothing after the cleaning runs.
+    Edit("rule-set", "coursepack/rulesets/wordpress.yaml", "The WordPress comment form and",
+         "The WordPress QX0111 comment form and", frozenset({"clean_text:greene"}), "QX0111",
+         ("audit",)),
     # The reader file: assembled into reader.md, and read by every render.
     Edit("reader-metadata", "reader.yaml", "subtitle: Regime security,",
          "subtitle: Regime QX0201 security,", {"assemble"} | RENDER, "QX0201", SHOWN),
@@ -140,8 +145,7 @@ EDITS = [
 STATUS_ONLY = [
     Edit("font", "fonts/CharisSIL-Italic.ttf", "", "\0\0\0\0", RENDER),  # and the EPUB's cover
     Edit("code-clean", "coursepack/clean.py", "", "\n# edited\n", CLEAN),
-    Edit("code-textnorm", "coursepack/textnorm.py", "", "\n# edited\n",
-         CLEAN | ANNOTATE | {"assemble"}),
+    Edit("code-textnorm", "coursepack/textnorm.py", "", "\n# edited\n", BUILD_TASKS),  # config
     Edit("code-render-pdf", "coursepack/render_pdf.py", "", "\n# edited\n", PDFS),
     Edit("code-cover", "coursepack/cover.py", "", "\n# edited\n", EPUB),
     Edit("code-check", "coursepack/check/pdf.py", "", "\n# edited\n", frozenset()),
@@ -251,10 +255,10 @@ def test_new_tool_versions_make_the_colophon_and_the_renders_out_of_date(project
 # --------------------------------------------------------------------------- built for real
 
 
-@pytest.mark.parametrize("name", ["rule-reason", "epub-css"])
+@pytest.mark.parametrize("name", ["rule-reason", "rule-set", "epub-css"])
 def test_an_edit_that_changes_one_output_runs_only_its_tasks(project, name):
     """A rule's reason changes the audit, not the text: the renders do not run (doit compares
-    reader.md's MD5); the EPUB's stylesheet runs the EPUB alone."""
+    the cleaned text's and reader.md's MD5s); the EPUB's stylesheet runs the EPUB alone."""
     edit = next(e for e in EDITS if e.name == name)
     path = project / edit.path
     saved = path.read_bytes()
