@@ -117,7 +117,7 @@ def or_exit(function: Callable[..., T], *args: object) -> T:
 
 
 def clean_reading(reader_file: str, reading_id: str) -> None:
-    from .clean import clean_text
+    from .clean import clean_text, size_warning
 
     reader = load_reader(reader_file)
     reading = reader.reading(reading_id)
@@ -126,6 +126,8 @@ def clean_reading(reader_file: str, reading_id: str) -> None:
     md_out, audit_out = clean_path(reader, reading_id)
     write_atomic(audit_out, "\n".join(cleaned.audit) + "\n")
     write_atomic(md_out, cleaned.doc.text())
+    if warning := size_warning(cleaned.doc.blocks):  # it builds, slowly: one line, not fatal
+        print(f"warning: {_rel(reader, reading.yaml_path)}: {warning}", file=sys.stderr)
 
 
 def _rel(reader: Reader, path: Path) -> str:
