@@ -21,6 +21,7 @@ from coursepack.build import (
     clean_path,
     clean_reading,
     or_exit,
+    page_map_path,
     paths,
     pdf_path,
     run_action,
@@ -99,7 +100,8 @@ def task_annotate():
             "actions": [(run_action, [annotate_reading, READER_FILE, reading.id])],
             "file_dep": [str(clean_path(reader, reading.id)[0]), str(reading.yaml_path),
                          *_apparatus_files(reader),
-                         *code("annotate", "markdown", "textnorm", *APPARATUS_CODE)],
+                         *code("annotate", "markdown", "textnorm", "paragraphs",
+                               *APPARATUS_CODE)],
             "targets": [str(p) for p in annotated_path(reader, reading.id)],
             "clean": True,
         }
@@ -117,7 +119,8 @@ def task_assemble():
     return {
         "actions": [(run_action, [assemble_reader, READER_FILE])],
         "file_dep": deps + _apparatus_files(reader)
-        + code("assemble", "annotate", "markdown", "textnorm", *APPARATUS_CODE),
+        + code("assemble", "annotate", "markdown", "textnorm", "paragraphs", "citing",
+               *APPARATUS_CODE),
         "targets": [str(paths(reader)["assembled"])],
         "uptodate": [config_changed({"tools": _tools(COLOPHON_TOOLS)})],  # the colophon's
         "clean": True,
@@ -143,8 +146,10 @@ def task_pdf():
             "actions": [(run_action, [build_pdf, READER_FILE, edition.id])],
             "file_dep": [*_render_deps(reader), *fonts, str(reader.path),
                          *(str(templates / t) for t in PDF_TEMPLATES),
-                         *code("render_pdf")],
-            "targets": [str(p) for p in pdf_path(reader, edition.id)],
+                         *code("render_pdf", "pagemap", "textstream", "paragraphs", "citing")],
+            # The page-list edition also writes the page map the EPUB's page list comes from.
+            "targets": [str(p) for p in pdf_path(reader, edition.id)]
+            + ([str(page_map_path(reader))] if edition.id == reader.page_list_edition else []),
             "uptodate": [config_changed({"edition": repr(edition), "epoch": _epoch(),
                                          "tools": _tools(PDF_TOOLS)})],
             "clean": True,
@@ -152,16 +157,17 @@ def task_pdf():
 
 
 def task_epub():
-    """Convert the assembled document to EPUB 3 with pandoc."""
+    """Convert the assembled document to EPUB 3 with pandoc, with the print edition's pages."""
     reader = _reader()
     templates = paths(reader)["templates"]
     p = paths(reader)
     return {
         "actions": [(run_action, [build_epub, READER_FILE])],
-        "file_dep": [*_render_deps(reader), str(reader.path),
+        # The page map (from pdf:<page_list_edition>): rebuilt only when the pages move.
+        "file_dep": [*_render_deps(reader), str(reader.path), str(page_map_path(reader)),
                      *(str(templates / t) for t in EPUB_TEMPLATES),
                      *sorted(str(f) for f in Path("fonts").glob("*.ttf")),  # the cover's
-                     *code("render_epub", "cover")],
+                     *code("render_epub", "cover", "pagelist", "textstream")],
         "targets": [str(p["epub"]), str(p["epub_metadata"]), str(p["cover"])],
         "uptodate": [config_changed({"epoch": _epoch(), "tools": _tools(EPUB_TOOLS)})],
         "clean": True,
@@ -189,6 +195,7 @@ def task_check():
     return {
         "actions": [(run_action, [check_artifacts, READER_FILE])],
         # check/reader.py finds each part's words in the outputs (markdown, textnorm)
-        "file_dep": [*artifacts, *code("check", "markdown", "textnorm")],
+        "file_dep": [*artifacts, str(page_map_path(reader)),
+                     *code("check", "pagelist", "textstream", "markdown", "textnorm")],
         "verbosity": 2,
     }

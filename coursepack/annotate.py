@@ -20,13 +20,11 @@ from .glossary import Term, mark_terms
 from .insert import Unit
 from .markdown import StageDoc
 from .notes import Note, place_notes
+from .paragraphs import ANCHOR, anchor, label, paragraph_id
 from .textnorm import to_markdown
 
 _HEADING = re.compile(r"^(#{2,4}) (.*)$")
 _UNESCAPE = re.compile(r"\\(.)")
-# A paragraph with its id: in a block quotation ("> "), in a commentary div, or plain.
-_ANCHORED = re.compile(
-    r"^(> |::: \{\.commentary[^}\n]*\}\n)?\[\]\{#([a-z0-9-]+-p(\d+))\}(.*?)(\n:::)?$", re.S)
 COMMENTARY = "::: {.commentary"
 SECTION_BREAK = "* * *"
 # Markup the clean stage writes around words: emphasis, spans with attributes, notes.
@@ -77,8 +75,11 @@ def plain_text(markdown: str) -> str:
     return plain(text)
 
 
-def add_ids(reading_id: str, doc: StageDoc) -> tuple[StageDoc, list[Paragraph]]:
-    """Give every paragraph, block quotation and heading a stable id."""
+def add_ids(reading_id: str, doc: StageDoc, numbered: bool = True
+            ) -> tuple[StageDoc, list[Paragraph]]:
+    """Give every paragraph, block quotation and heading a stable id (coursepack.paragraphs);
+    ``numbered``: paragraphs also show their number."""
+
     blocks: list[str] = []
     paragraphs: list[Paragraph] = []
     seen: dict[str, int] = {}
@@ -96,15 +97,15 @@ def add_ids(reading_id: str, doc: StageDoc) -> tuple[StageDoc, list[Paragraph]]:
                                         and not block.startswith(COMMENTARY)):
             blocks.append(block)  # a section break; an embedded post (a quotation in the flow)
         else:
-            pid = f"{reading_id}-p{len(paragraphs) + 1}"
+            n = len(paragraphs) + 1
             prefix, body, suffix = "", block, ""
             if block.startswith("> "):
                 prefix, body = "> ", block[2:]
             elif block.startswith(COMMENTARY):
                 head, _, rest = block.partition("\n")
                 prefix, body, suffix = head + "\n", rest[:-4], "\n:::"
-            paragraphs.append(Paragraph(pid, plain_text(body)))
-            blocks.append(f"{prefix}[]{{#{pid}}}{body}{suffix}")
+            paragraphs.append(Paragraph(paragraph_id(reading_id, n), plain_text(body)))
+            blocks.append(f"{prefix}{anchor(reading_id, n, numbered)}{body}{suffix}")
     return StageDoc(dict(doc.metadata), blocks), paragraphs
 
 
@@ -122,13 +123,16 @@ class Apparatus:
 def annotate(reading: Reading, doc: StageDoc, apparatus: Apparatus
              ) -> tuple[StageDoc, list[Paragraph]]:
     """Ids, then citations, editor's notes and glossary links in paragraphs and source note."""
-    doc, paragraphs = add_ids(reading.id, doc)
+    numbered = reading.paragraph_numbers
+    doc, paragraphs = add_ids(reading.id, doc, numbered)
     slots, units = [], []
     for i, block in enumerate(doc.blocks):
-        m = _ANCHORED.match(block)
+        m = ANCHOR.match(block)
         if m:
-            slots.append((i, (m.group(1) or "") + f"[]{{#{m.group(2)}}}", m.group(5) or ""))
-            units.append(Unit(m.group(2), f"{reading.author_surnames} ¶ {m.group(3)}",
+            n = int(m.group(3))
+            slots.append((i, (m.group(1) or "") + anchor(reading.id, n, numbered),
+                          m.group(5) or ""))
+            units.append(Unit(m.group(2), label(reading.author_surnames, n, numbered),
                               m.group(4), quoted=m.group(1) == "> "))
     source_notes = [to_markdown(n) for n in doc.metadata.get("source_note") or []]
     units += [Unit(f"{reading.id}-source-note", f"{reading.author_surnames}, source note", n)

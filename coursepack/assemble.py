@@ -20,6 +20,7 @@ import jinja2
 import yaml
 
 from .annotate import Paragraph, slugify
+from .citing import cite_aid_markdown
 from .config import Part, Reader, Reading, display_date
 from .errors import ReaderError, working_on
 from .markdown import StageDoc
@@ -82,8 +83,10 @@ def md(text: str) -> str:
     return escape_markdown(normalise(text))
 
 
-def resolve_passages(text: str, index: dict[str, list[Paragraph]], where: str) -> str:
-    """Turn passage spans into links to the paragraph that contains the quoted words."""
+def resolve_passages(text: str, index: dict[str, list[Paragraph]], where: str,
+                     numbered: dict[str, bool] | None = None) -> str:
+    """Turn passage spans into links to the paragraph that contains the quoted words; the link
+    ends with the paragraph's number (", ¶ 8") when its reading shows numbers."""
 
     def link(match: re.Match[str]) -> str:
         label, reading_id, quote = match.groups()
@@ -96,7 +99,9 @@ def resolve_passages(text: str, index: dict[str, list[Paragraph]], where: str) -
             found = "is not in" if not hits else f"occurs in {len(hits)} paragraphs of"
             raise ReaderError(where, f"passage quote “{quote[:60]}” {found} '{reading_id}'; "
                               "quote words that occur exactly once")
-        return f"[{label}](#{hits[0]}){{.passage-link}}"
+        shown = (numbered or {}).get(reading_id, True)
+        number = f", ¶\u00a0{hits[0].rsplit('-p', 1)[1]}" if shown else ""
+        return f"[{label}{number}](#{hits[0]}){{.passage-link}}"
 
     return _PASSAGE.sub(link, text)
 
@@ -211,9 +216,10 @@ def document_metadata(reader: Reader) -> str:
     return yaml.safe_dump(meta, allow_unicode=True, sort_keys=False, width=1000)
 
 
-def editorial_text(text: str, part: Part, index: dict[str, list[Paragraph]], where: str) -> str:
+def editorial_text(text: str, part: Part, index: dict[str, list[Paragraph]], where: str,
+                   numbered: dict[str, bool] | None = None) -> str:
     """The editors' Markdown of a part: passage spans linked, headings given the part's ids."""
-    return prefix_heading_ids(resolve_passages(text, index, where), part.id)
+    return prefix_heading_ids(resolve_passages(text, index, where, numbered), part.id)
 
 
 def chapters(reader: Reader, docs: dict[str, StageDoc], index: dict[str, list[Paragraph]],
@@ -225,6 +231,7 @@ def chapters(reader: Reader, docs: dict[str, StageDoc], index: dict[str, list[Pa
     chapter: pandoc writes them (the print template and the EPUB navigation).
     """
     essays = [essay_context(r, docs[r.id]) for r in reader.readings]
+    numbered = {r.id: r.paragraph_numbers for r in reader.readings}
 
     def part_chapter(part: Part) -> Chapter | None:
         if part.generated == "contents":
@@ -233,7 +240,7 @@ def chapters(reader: Reader, docs: dict[str, StageDoc], index: dict[str, list[Pa
         if part.file:
             where = _rel(part.file, reader.root)
             with working_on(where):
-                body = editorial_text(texts[part.id], part, index, where)
+                body = editorial_text(texts[part.id], part, index, where, numbered)
         kind = part.generated or "editorial"
         if kind in ("glossary", "bibliography"):
             body = apparatus[kind]
@@ -285,6 +292,7 @@ def assemble(reader: Reader, docs: dict[str, StageDoc], index: dict[str, list[Pa
         "metadata": document_metadata(reader),
         "chapters": chapters(reader, docs, index, texts, apparatus or {}),
         "versions": versions,
+        "cite_aid": cite_aid_markdown(reader, index),  # the colophon's "Citing this reader"
         "fonts": ["Charis SIL (SIL Open Font License 1.1)"],
     }
     try:

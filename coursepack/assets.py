@@ -1,9 +1,10 @@
 """The template files each output is made with, named once for the renderers and for doit."""
 
 # Under templates/: what typesets the PDF editions ...
-PDF_STYLESHEETS = ("print.css", "apparatus.css")
+PDF_STYLESHEETS = ("print.css", "apparatus.css", "paragraph-numbers.css")
 PDF_NOTES_FILTER = "print-notes.lua"  # pandoc notes -> WeasyPrint footnotes
 PDF_TEMPLATES = ("print.html", "edition.css.j2", PDF_NOTES_FILTER, *PDF_STYLESHEETS)
 # ... and what makes the EPUB.
-EPUB_STYLESHEETS = ("epub.css", "apparatus.css")
-EPUB_TEMPLATES = ("epub-metadata.xml.j2", *EPUB_STYLESHEETS)
+EPUB_STYLESHEETS = ("epub.css", "apparatus.css", "paragraph-numbers.css")
+EPUB_NUMBERS_FILTER = "epub-paragraph-numbers.lua"  # the EPUB's visible ¶ numbers
+EPUB_TEMPLATES = ("epub-metadata.xml.j2", EPUB_NUMBERS_FILTER, *EPUB_STYLESHEETS)

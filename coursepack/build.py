@@ -52,6 +52,11 @@ def pdf_path(reader: Reader, edition_id: str) -> tuple[Path, Path]:
     return out / f"{reader.id}-{edition_id}.html", out / f"{reader.id}-{edition_id}.pdf"
 
 
+def page_map_path(reader: Reader) -> Path:
+    """The page map of the edition the EPUB's page list follows (coursepack.pagemap)."""
+    return reader.out / f"{reader.id}-{reader.page_list_edition}.pages.json"
+
+
 # What each stage is doing, for the one-line report of an unexpected fault.
 STAGES = {"clean_reading": "cleaning", "annotate_reading": "annotating",
           "assemble_reader": "assembling the reader", "build_pdf": "typesetting the PDF",
@@ -224,7 +229,7 @@ def apparatus_chapters(reader: Reader, docs: dict, texts: dict[str, str]
                *(texts[p.id] for p in reader.back_matter if p.id in texts)]
     chapters = {}
     if reader.glossary:
-        labels = {r.id: r.author_surnames for r in reader.readings}
+        labels = {r.id: (r.author_surnames, r.paragraph_numbers) for r in reader.readings}
         parts = {p.id: p.short_title for p in editorial.values()}
         uses: dict[str, list[tuple[str, str]]] = {}
         for text in ordered:
@@ -239,15 +244,18 @@ def apparatus_chapters(reader: Reader, docs: dict, texts: dict[str, str]
     return texts, chapters
 
 
-def _use_label(where: str, readings: dict[str, str], parts: dict[str, str]) -> str:
-    """Where a glossary term is used, for its back-link: "greene-p3" -> "Greene ¶ 3"; a part's
-    id -> its short title ("comparison" -> "Comparison")."""
+def _use_label(where: str, readings: dict[str, tuple[str, bool]], parts: dict[str, str]) -> str:
+    """Where a glossary term is used, for its back-link: "greene-p3" -> "Greene ¶ 3" (or
+    "Greene" for a reading without paragraph numbers); a part's id -> its short title
+    ("comparison" -> "Comparison")."""
+    from .paragraphs import label
+
     if where in parts:
         return parts[where]
-    for reading_id, name in readings.items():
+    for reading_id, (name, numbered) in readings.items():
         number = where.removeprefix(f"{reading_id}-p")
         if number != where and number.isdigit():
-            return f"{name} ¶ {number}"
+            return label(name, number, numbered)
     return where
 
 
@@ -275,7 +283,8 @@ def build_pdf(reader_file: str, edition_id: str) -> None:
     edition = next(e for e in reader.editions if e.id == edition_id)
     html_out, pdf_out = pdf_path(reader, edition_id)
     p = paths(reader)
-    render_pdf(reader, edition, p["assembled"], p["templates"], html_out, pdf_out)
+    render_pdf(reader, edition, p["assembled"], p["templates"], html_out, pdf_out,
+               page_map_path(reader) if edition_id == reader.page_list_edition else None)
 
 
 def build_epub(reader_file: str) -> None:
@@ -284,7 +293,7 @@ def build_epub(reader_file: str) -> None:
     reader = load_reader(reader_file)
     p = paths(reader)
     render_epub(reader, p["assembled"], p["templates"], p["epub_metadata"], p["epub"],
-                p["cover"])
+                p["cover"], page_map_path(reader))
 
 
 def check_artifacts(reader_file: str) -> None:

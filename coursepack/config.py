@@ -81,6 +81,7 @@ class Reading:
     work: str = ""  # the book the reading is taken from
     translators: tuple[str, ...] = ()
     short_author: str = ""  # for running heads and back-links, when not the surnames
+    paragraph_numbers: bool = True  # show ¶ numbers (coursepack.paragraphs)
 
     @property
     def author_surnames(self) -> str:
@@ -157,6 +158,12 @@ class Reader:
     editor_notes: Path | None = None
     source_date_epoch: int | None = None
     build_dir: Path = field(default=Path("build"))
+    page_list_edition: str = ""  # the edition whose pages the EPUB's page list gives
+
+    @property
+    def page_source(self) -> Edition:
+        """The PDF edition the EPUB's page-break markers and page list follow."""
+        return next(e for e in self.editions if e.id == self.page_list_edition)
 
     def reading(self, reading_id: str) -> Reading:
         for reading in self.readings:
@@ -316,7 +323,7 @@ _READING_OPTIONAL = {"short_title": str, "dek": str, "venue": str, "date": (str,
                      "date_display": str, "url": str, "repost": dict, "citations": list,
                      "key": str, "use": list, "shape": str, "hyphenated": bool,
                      "markup": dict, "notes": dict, "work": str, "translators": list,
-                     "short_author": str}
+                     "short_author": str, "paragraph_numbers": bool}
 
 
 def _markup(c: _Collector, data: Any) -> Markup:
@@ -437,6 +444,7 @@ def load_reading(path: Path, root: Path) -> tuple[Reading | None, list[ReaderErr
         rulesets=tuple(sets), work=d.get("work", ""),
         translators=tuple(str(t) for t in _list(d.get("translators"))),
         short_author=d.get("short_author", ""),
+        paragraph_numbers=d.get("paragraph_numbers", True),
     ), []
 
 
@@ -455,7 +463,7 @@ _READER_OPTIONAL = {"subtitle": str, "version": (str, int, float), "identifier":
                     "description": str, "keywords": list, "rights": str,
                     "front_matter": list, "back_matter": list, "editions": list, "csl": str,
                     "glossary": str, "bibliography": str, "editor_notes": str,
-                    "source_date_epoch": int}
+                    "source_date_epoch": int, "page_list_edition": str}
 _ID = re.compile(r"[a-z][a-z0-9-]*")
 _LANGUAGE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*")
 # Ids the assembled document already uses, and the prefixes of ids it makes (glossary
@@ -651,6 +659,10 @@ def load_reader(path: str | Path = "reader.yaml") -> Reader:
                    for key in ("front_matter", "back_matter"))
     _check_parts(c, front, back, ids, d)
     editions = _editions(c, d)
+    page_list_edition = d.get("page_list_edition") or (editions[0].id if editions else "")
+    if editions and page_list_edition not in {e.id for e in editions}:
+        c.add("page_list_edition", f"'{page_list_edition}' is not an edition; use one of "
+              f"{', '.join(e.id for e in editions)}")
     files = {key: c.path_in_project(d[key], key, root, base)
              for key in ("glossary", "bibliography", "editor_notes", "csl") if d.get(key)}
     if d.get("bibliography") and not d.get("csl") and not (root / DEFAULT_CSL).is_file():
@@ -687,7 +699,7 @@ def load_reader(path: str | Path = "reader.yaml") -> Reader:
         csl=files.get("csl") or (root / DEFAULT_CSL).resolve(),
         glossary=files.get("glossary"), bibliography=files.get("bibliography"),
         editor_notes=files.get("editor_notes"),
-        source_date_epoch=d.get("source_date_epoch"),
+        source_date_epoch=d.get("source_date_epoch"), page_list_edition=page_list_edition,
     )
 
 

@@ -16,7 +16,7 @@ from xml.sax.saxutils import escape
 
 import jinja2
 
-from .assets import EPUB_STYLESHEETS
+from .assets import EPUB_NUMBERS_FILTER, EPUB_STYLESHEETS
 from .config import Reader
 from .dates import build_epoch
 from .errors import ReaderError
@@ -142,6 +142,7 @@ def epub_args(reader: Reader, templates: Path, metadata_xml: Path,
     args = [
         *common_args(reader),
         *(f"--css={templates / name}" for name in EPUB_STYLESHEETS),
+        f"--lua-filter={templates / EPUB_NUMBERS_FILTER}",
         f"--epub-metadata={metadata_xml}",
         "--split-level=1",
     ]
@@ -151,10 +152,14 @@ def epub_args(reader: Reader, templates: Path, metadata_xml: Path,
 
 
 def render_epub(reader: Reader, assembled: Path, templates: Path, metadata_out: Path,
-                epub_out: Path, cover_out: Path) -> None:
+                epub_out: Path, cover_out: Path, page_map: Path) -> None:
     """The EPUB task's action: write the package metadata and the typographic cover (drawn
-    from the reader's metadata), then the EPUB, each atomically."""
+    from the reader's metadata), then the EPUB with the page list of the print edition the
+    page map describes (coursepack.pagelist), each atomically."""
+    import json
+
     from .cover import reader_cover
+    from .pagelist import page_source, with_page_list
 
     write_atomic(metadata_out, epub_metadata(reader, templates))
     write_atomic(cover_out, reader_cover(reader))
@@ -163,6 +168,10 @@ def render_epub(reader: Reader, assembled: Path, templates: Path, metadata_out: 
         run_pandoc(assembled, "epub3", epub_args(reader, templates, metadata_out, cover_out),
                    output=tmp, source_date_epoch=build_epoch(reader), sandbox=False)
         epub = with_package_meta(tmp.read_bytes(), metadata_out.read_text())
-        write_atomic(epub_out, with_landmarks(epub, landmark_labels(reader)))
+        edition = reader.page_source
+        source = page_source(reader.title, edition.label, reader.version, reader.identifier)
+        pages = json.loads(page_map.read_text(encoding="utf-8"))
+        write_atomic(epub_out, with_page_list(with_landmarks(epub, landmark_labels(reader)),
+                                              pages, source))
     finally:
         tmp.unlink(missing_ok=True)

@@ -13,18 +13,21 @@ out again with automatic hyphenation off.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import jinja2
 
 from .assets import PDF_NOTES_FILTER, PDF_STYLESHEETS
+from .citing import edition_name_css
 from .config import Edition, Reader
 from .dates import build_epoch, iso_timestamp
 from .errors import ReaderError
 from .fsutil import write_atomic
+from .pagemap import page_map, place_paragraph_numbers
 from .pandoc import common_args, run_pandoc
 
 PDF_VARIANT = "pdf/ua-1"
@@ -136,8 +139,12 @@ def missing_fonts(stylesheets: list[Path]) -> list[tuple[Path, str]]:
 
 
 def html_to_pdf(html: str, root: Path, stylesheets: list[Path], extra_css: str,
-                refused: list[str] | None = None) -> bytes:
-    """Typeset HTML with WeasyPrint into a tagged PDF/UA-1; any WeasyPrint warning is an error."""
+                refused: list[str] | None = None,
+                on_layout: Callable[[object], None] | None = None) -> bytes:
+    """Typeset HTML with WeasyPrint into a tagged PDF/UA-1; any WeasyPrint warning is an error.
+
+    Paragraph numbers go to the outer margins (coursepack.pagemap); ``on_layout`` is then given
+    the laid-out document (to read the page map) before the PDF is drawn."""
     from weasyprint import CSS, HTML
     from weasyprint.text.fonts import FontConfiguration
 
@@ -161,6 +168,9 @@ def html_to_pdf(html: str, root: Path, stylesheets: list[Path], extra_css: str,
             for element in ladders:
                 element.set("style", f"{element.get('style') or ''};hyphens:manual".lstrip(";"))
             document = source.render(stylesheets=css, font_config=fonts)
+        place_paragraph_numbers(document)  # moves boxes; no second layout
+        if on_layout is not None:
+            on_layout(document)
         pdf = document.write_pdf(pdf_variant=PDF_VARIANT)
     if warnings:
         raise ReaderError("WeasyPrint", f"{len(warnings)} warning(s), first: {warnings[0]}")
@@ -168,10 +178,17 @@ def html_to_pdf(html: str, root: Path, stylesheets: list[Path], extra_css: str,
 
 
 def render_pdf(reader: Reader, edition: Edition, assembled: Path, templates: Path,
-               html_out: Path, pdf_out: Path) -> None:
-    """The PDF task's action: write the print HTML (for inspection) and the PDF, atomically."""
+               html_out: Path, pdf_out: Path, page_map_out: Path | None = None) -> None:
+    """The PDF task's action: write the print HTML (for inspection) and the PDF, atomically;
+    with ``page_map_out``, also the page map the EPUB's page list is made from."""
     html = print_html(reader, assembled, edition, templates)
     write_atomic(html_out, html)
+    maps: list[dict] = []
     pdf = html_to_pdf(html, reader.root, [templates / f for f in PDF_STYLESHEETS],
-                      edition_css(edition, templates))
+                      edition_css(edition, templates) + edition_name_css(edition.label),
+                      on_layout=(lambda document: maps.append(
+                          page_map(document, edition.id, edition.label)))
+                      if page_map_out else None)
+    if page_map_out is not None:
+        write_atomic(page_map_out, json.dumps(maps[0], ensure_ascii=False, indent=1) + "\n")
     write_atomic(pdf_out, pdf)

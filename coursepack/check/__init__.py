@@ -30,19 +30,21 @@ says what to install, never a silent pass. Command line::
 
 Modules: ``common`` (findings), ``runtimes`` (Java, Node.js, Ace, Chromium), ``validators``
 (EPUBCheck, Ace, calibre), ``container`` (zip and links), ``epub``, ``pdf``, ``report``,
-``reader`` (the reader's gate) and ``cli``.
+``pages`` (the EPUB's page list and paragraph numbers against the PDF), ``reader`` (the
+reader's gate) and ``cli``.
 """
 
 from .cli import main
 from .common import Finding, ToolMissing
 from .container import epub_link_messages, epub_zip_messages
 from .epub import check_epub
+from .pages import check_pages
 from .pdf import check_pdf
 from .reader import check_reader, expected_texts, plain_words
 from .report import external_links, format_report
 from .validators import ace_messages, calibre_messages, epubcheck_messages
 
 __all__ = ["Finding", "ToolMissing", "ace_messages", "calibre_messages", "check_epub",
-           "check_pdf", "check_reader", "epub_link_messages", "epub_zip_messages",
+           "check_pages", "check_pdf", "check_reader", "epub_link_messages", "epub_zip_messages",
            "epubcheck_messages", "expected_texts", "external_links", "format_report", "main",
            "plain_words"]

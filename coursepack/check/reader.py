@@ -10,6 +10,7 @@ from pathlib import Path
 from ..errors import working_on
 from ..textnorm import normalise
 from .epub import check_epub
+from .pages import check_pages
 from .pdf import check_pdf
 from .report import format_report
 
@@ -78,7 +79,7 @@ def _rel(path: Path, root: Path) -> str:
 
 def check_reader(reader_file: str) -> None:
     """The ``check`` task: every validator on every artifact; any finding fails the build."""
-    from ..build import paths, pdf_path
+    from ..build import page_map_path, paths, pdf_path
     from ..config import load_reader
     from ..errors import ReaderError
 
@@ -88,6 +89,9 @@ def check_reader(reader_file: str) -> None:
     findings = check_epub(epub, expected_sections=expected_texts(reader))
     for pdf in pdfs:
         findings += check_pdf(pdf, expected_lang=reader.language)
+    # The EPUB's pages and paragraph numbers against the PDF of its page-list edition.
+    findings += check_pages(epub, pdf_path(reader, reader.page_list_edition)[1],
+                            page_map_path(reader))
     report = format_report(findings, [str(p) for p in (epub, *pdfs)])
     print(report)
     if findings:
