@@ -146,7 +146,8 @@ def task_pdf():
             "actions": [(run_action, [build_pdf, READER_FILE, edition.id])],
             "file_dep": [*_render_deps(reader), *fonts, str(reader.path),
                          *(str(templates / t) for t in PDF_TEMPLATES),
-                         *code("render_pdf", "pagemap", "textstream", "paragraphs", "citing")],
+                         *code("render_pdf", "pagemap", "textstream", "paragraphs", "citing",
+                               "annotate", "markdown", *APPARATUS_CODE)],  # citing's imports
             # The page-list edition also writes the page map the EPUB's page list comes from.
             "targets": [str(p) for p in pdf_path(reader, edition.id)]
             + ([str(page_map_path(reader))] if edition.id == reader.page_list_edition else []),

@@ -397,7 +397,7 @@ def test_every_task_depends_on_all_the_code_its_action_can_run(tmp_path):
             if not deps[name]:
                 continue  # a group task: its subtasks carry the dependencies
             problems += [f"{name}: {m}" for m in sorted(needed - deps[name])]
-    assert problems == []
+    assert not problems, "missing from file_dep:\n" + "\n".join(problems)
 
 
 def test_the_release_inputs_include_every_file_of_the_package():
