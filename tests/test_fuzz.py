@@ -1,0 +1,489 @@
+"""Fuzzing the inputs (issue 14): generated reading and reader YAML, raw texts and cleaning rules.
+
+Values are valid-ish structures holding hostile values: wrong types, empty, huge, control
+characters, bidirectional overrides, markup of every format a value lands in, paths with ..,
+absolute paths, URLs, YAML tags. Whatever comes in, coursepack either succeeds or stops with a
+ReaderError whose every line names a file, and never with another exception:
+
+- the cleaner with generated rules (every action, selector and modifier), in process;
+- loading, cleaning, annotating and assembling whole generated readers, in process;
+- a few generated readers built by `doit` in a subprocess: no traceback, exit 0 or errors of
+  one line each naming a file, no partial artifact (no ``*.part``, every target complete).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import xml.dom.minidom
+import zipfile
+from dataclasses import replace
+from pathlib import Path
+
+import pypdfium2
+import pytest
+import yaml
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+
+from coursepack.build import annotate_reading, assemble_reader, clean_reading
+from coursepack.clean import clean_text
+from coursepack.config import load_reader
+from coursepack.errors import ReaderError
+from coursepack.rules import ACTIONS, JOIN_WITH, Problems, parse_rule
+
+from .conftest import copy_project, doit
+
+# --------------------------------------------------------------------------- values
+
+PROSE = [
+    "A course reader gathers texts that were never meant to sit side by side.",
+    "The first task is to separate the text from what surrounded it.",
+    "Leave a Reply",
+    "Share this:",
+    "1.",
+    "Chapter II. Of the Social Contract",
+    "[1] A note of the translator's.",
+    "The second task[1] is to say where each text came from.",
+    "Liked by 3 people",
+    "— Ruth Deyermond (@ruth_deyermond) July 27, 2022",
+]
+HOSTILE = [
+    "", " ", "\t", "x", "Ünïcödé — ‘curly’ “quotes” …", "日本語の本文", "עברית",
+    "bidi \u202eevil\u202c text", "zero\u200bwidth", "\ufeffBOM", "line\u2028separator",
+    "<script>alert(1)</script>", "</dc:title><script>x</script> & <", '"><img src=x>',
+    "{{ 7 * 7 }} {% include '/etc/passwd' %}", "$title$ ${x}", "$x^2$", "\\newpage",
+    "![i](file:///etc/passwd)", "[l](http://169.254.169.254/)", "<http://example.com>",
+    "@cite [@key] ^[a note]", "---", "...", "::: {.x}", "# heading {#id}", "* item",
+    "1. item", "| a | b |", "```", "<!-- comment -->", "\\", "'", '"', "`", "*", "_",
+    "../../etc/passwd", "/etc/passwd", "C:\\Windows\\win.ini", "file:///etc/hostname",
+    "https://example.org/x?a=1&b=<2>", "javascript:alert(1)", "data:text/html,x",
+    "}{ url(file:///etc/passwd) } @import 'x';", "A4; } body { color: white } @page {",
+    "nul\x00char", "esc\x1b[31mred", "bell\x07", "c1\x85next", "del\x7f", "cr\rreturn",
+    "a" * 1200, "word " * 300, "!!python/object/apply:os.system ['echo x']", "&anchor",
+    "*alias", "null", "~", "yes", "no", "1e9", "0x1F", "2022-13-45", "-1", "NaN",
+]
+texts = st.sampled_from(HOSTILE + PROSE) | st.text(max_size=30) \
+    | st.lists(st.sampled_from(HOSTILE + PROSE), min_size=2, max_size=3).map(" ".join)
+scalars = st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats() | texts
+values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=3)
+                      | st.dictionaries(texts, inner, max_size=3), max_leaves=6)
+PATHS = ["../sources/fuzz/part.md", "part.md", "../../outside.md", "/etc/passwd",
+         "file:///etc/passwd", "http://example.com/x.md", "../sources", "..", "",
+         "../sources/fuzz/../../reader.yaml", "../sources/fuzz/missing.md",
+         "../sources/glossary.yaml", "../styles/chicago-author-date.csl"]
+paths = st.sampled_from(PATHS) | texts
+
+
+
+def rarely(strategy, usual=None, odds: int = 6):
+    """``strategy`` about once in ``odds`` draws, else ``usual``. (The branches of one_of and
+    the ends of an integer range are drawn more often than their share: a middle slice of the
+    range is not.)"""
+    return st.integers(0, 999).flatmap(
+        lambda n: strategy if 300 <= n < 300 + 1000 // odds else st.just(usual))
+
+
+# --------------------------------------------------------------------------- raw texts
+
+
+@st.composite
+def raw_lines(draw) -> list[str]:
+    return draw(st.lists(st.sampled_from(PROSE) | texts, min_size=1, max_size=12))
+
+
+def raw_bytes(lines: list[str], draw) -> bytes:
+    """The raw file: UTF-8 text, sometimes with CRLF, a BOM, or bytes that are not UTF-8."""
+    text = "\n".join(lines)
+    data = text.encode("utf-8", errors="surrogatepass")
+    kind = draw(rarely(st.sampled_from(["crlf", "bom", "latin1"]), "plain"))
+    if kind == "crlf":
+        data = data.replace(b"\n", b"\r\n")
+    elif kind == "bom":
+        data = b"\xef\xbb\xbf" + data
+    elif kind == "latin1":
+        data += "\ncaf\u00e9".encode("latin-1")
+    return data
+
+
+# --------------------------------------------------------------------------- rules
+
+
+@st.composite
+def markers(draw, lines: list[str]):
+    text = st.sampled_from(lines) | texts
+    kind = draw(st.sampled_from(["text", "line", "starts_with", "pattern", "two", "bad"]))
+    if kind == "text":
+        return draw(prefixes(lines))
+    if kind == "bad":
+        return draw(values)
+    marker = {"pattern": draw(patterns(lines))} if kind == "pattern" else \
+        {kind: draw(text)} if kind != "two" else {"line": draw(text), "pattern": "x"}
+    if draw(st.booleans()):
+        marker["occurrence"] = draw(st.integers(-1, 3))
+    return marker
+
+
+def prefixes(lines: list[str]):
+    return (st.sampled_from(lines) | texts).flatmap(
+        lambda s: st.integers(0, len(s)).map(lambda n: s[:n] or s))
+
+
+PATTERNS = [r"^\d+\.$", r"^(a+)+$", r"(.*a){20}QQQ", r"(?P<text>.+)", r"^(?P<text>.*) —",
+            r"(?=look)ahead", r"(\w)\1", "[", "(", r"\b", "", ".*", r"^$", r"(?i)leave",
+            r"^\[(\d+)\] (?P<text>.+)$", "x{1000}{1000}", r"\p{L}+", r"(?P<text>)",
+            "a" * 3000]
+
+
+def patterns(lines: list[str]):
+    return st.sampled_from(PATTERNS) | st.sampled_from(lines).map(re.escape) | texts
+
+
+SAFE_PATTERNS = [r"^\d+\.$", r"(?i)leave", r"^\[\d+\] ", r"\b", r"^$", ".*", r"^(a+)+$",
+                 r"(.*a){20}QQQ", r"\p{L}+"]
+TEXT_ACTIONS = ("title", "dek", "byline", "heading", "paragraph", "blockquote", "commentary",
+                "source_note")
+
+
+@st.composite
+def good_rule(draw, lines: list[str]) -> dict:
+    """A well-formed rule: one action, one selector taken from the raw text (so it often
+    matches), modifiers that fit the action; the hostility is in the text it selects."""
+    action = draw(st.sampled_from(ACTIONS))
+    lines = [x for x in lines if x.strip()] or ["x"]
+    line = draw(st.sampled_from(lines))
+    rule = {"name": "", "reason": f"Reason: {draw(texts)}", "action": action}
+    kind = draw(st.sampled_from(["line", "starts_with", "pattern", "block"]))
+    if action == "embedded_post":
+        rule["pattern"] = f"^(?P<text>{re.escape(line[:draw(st.integers(1, 20))])}.*)$"
+        rule["attribution"] = {"author": f"A. {draw(texts)}", "date": f"1 May {draw(texts)}",
+                               "handle": draw(texts), "platform": draw(texts)}
+    elif kind == "line":
+        rule["line"] = line
+    elif kind == "starts_with":
+        rule["starts_with"] = line[:draw(st.integers(1, max(1, len(line))))] or line
+    elif kind == "pattern":
+        rule["pattern"] = draw(st.sampled_from(SAFE_PATTERNS) | st.just(re.escape(line)))
+    else:
+        rule["from"] = draw(st.sampled_from(lines))
+        end = draw(st.sampled_from(["to", "until", None]))
+        if end:
+            rule[end] = {"line": draw(st.sampled_from(lines))}
+    block = kind == "block" and action != "embedded_post"
+    if not block and draw(st.booleans()):
+        key = "occurrence" if action in ("title", "dek", "byline") else \
+            draw(st.sampled_from(["count", "occurrence"]))
+        rule[key] = draw(st.integers(1, 3))
+    if draw(st.booleans()):
+        rule["optional"] = True
+    if action == "heading":
+        rule["level"] = draw(st.integers(2, 4))
+    if action in TEXT_ACTIONS and not block and draw(st.booleans()):
+        rule["join"] = draw(st.integers(2, 3))
+        rule["join_with"] = draw(st.sampled_from(JOIN_WITH))
+    if action in TEXT_ACTIONS and draw(st.booleans()):
+        start = draw(st.integers(0, max(0, len(line) - 1)))
+        rule["replace"] = {"find": line[start:start + draw(st.integers(1, 8))].strip() or "x",
+                           "with": draw(texts)}
+    return rule
+
+
+@st.composite
+def bad_rule(draw, lines: list[str]) -> dict:
+    """A rule with anything in it: hostile values in every key, two selectors or none,
+    modifiers that do not fit, unknown keys."""
+    rule = {"name": draw(st.sampled_from(["r1", "title"]) | texts), "reason": draw(texts),
+            "action": draw(st.sampled_from(ACTIONS) | texts)}
+    selector = draw(st.sampled_from(["line", "starts_with", "pattern", "block", "none",
+                                     "two"]))
+    if selector in ("line", "two"):
+        rule["line"] = draw(st.sampled_from(lines) | texts)
+    if selector in ("starts_with", "two"):
+        rule["starts_with"] = draw(prefixes(lines))
+    if selector == "pattern":
+        rule["pattern"] = draw(patterns(lines))
+    if selector == "block":
+        for key in draw(st.lists(st.sampled_from(["from", "to", "until"]), min_size=1,
+                                 unique=True)):
+            rule[key] = draw(markers(lines))
+    optional = {
+        "count": st.integers(-1, 4), "occurrence": st.integers(-1, 4), "optional": values,
+        "level": st.integers(0, 6) | values, "join": st.integers(0, 4) | values,
+        "join_with": st.sampled_from(JOIN_WITH) | texts,
+        "replace": st.fixed_dictionaries({"find": prefixes(lines), "with": texts})
+        | st.lists(st.fixed_dictionaries({"find": prefixes(lines)}, optional={"with": texts}),
+                   max_size=2) | values,
+        "unit": st.sampled_from(["line", "word"]) | values,
+        "attribution": st.fixed_dictionaries({"author": texts, "date": texts},
+                                             optional={"handle": texts, "platform": texts})
+        | values,
+        "unknown_key": values,
+    }
+    for key in draw(st.lists(st.sampled_from(sorted(optional)), max_size=3, unique=True)):
+        rule[key] = draw(optional[key])
+    return rule
+
+
+def rule_lists(lines: list[str]):
+    """Rule lists: mostly well formed (names unique), now and then one bad rule among them."""
+    def named(items: list[dict]) -> list[dict]:
+        once = [r for r in items if r["action"] in ("title", "dek", "byline")]
+        items = [r for r in items if r not in once or once.index(r) == 0]  # one of each
+        return [{**r, "name": r["name"] or f"rule-{i}"} for i, r in enumerate(items)]
+
+    good = st.lists(good_rule(lines), max_size=4).map(named)
+    some_bad = st.lists(good_rule(lines) | bad_rule(lines), min_size=1, max_size=3).map(named)
+    return st.one_of(good, good, good, good, good, some_bad)
+
+
+# --------------------------------------------------------------------------- checks
+
+FUZZ = Path("sources") / "fuzz"
+
+
+def assert_names_a_file(exc: ReaderError, project: Path) -> None:
+    """Every line of the error names a file of the project (or the raw text's name), on one
+    line, with no control character a terminal would obey."""
+    files = {p.name for p in project.rglob("*") if p.is_file()} | {"SOURCE_DATE_EPOCH"}
+    for one in getattr(exc, "errors", [exc]):
+        line = str(one)
+        assert "\n" not in line and "\r" not in line, line
+        assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]",
+                             line), line
+        where = re.sub(r"(:\d+)+$", "", one.where)
+        candidates = [Path(where), project / where, Path.cwd() / where]
+        assert any(c.is_file() for c in candidates) or Path(where).name in files, line
+
+
+# --------------------------------------------------------------------------- the cleaner
+
+@pytest.fixture(scope="module")
+def minimal_reading(tmp_path_factory):
+    """The minimal test reading, loaded in a tiny project: the base every generated rule list
+    replaces the rules of."""
+    from .test_structure import METADATA, MINIMAL_READING, tiny_project
+
+    path = tiny_project(tmp_path_factory.mktemp("clean"), {**METADATA,
+                                                          "readings": [MINIMAL_READING]})
+    return load_reader(path).readings[0]
+
+
+@settings(max_examples=300, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
+                                 HealthCheck.filter_too_much, HealthCheck.data_too_large])
+@given(data=st.data())
+def test_the_cleaner_with_generated_rules_succeeds_or_says_one_line(minimal_reading, data):
+    lines = data.draw(raw_lines())
+    raw = "\n".join(lines)
+    problems = Problems()
+    parsed = [parse_rule(problems, r, f"rules[{i}]")
+              for i, r in enumerate(data.draw(rule_lists(lines)))]
+    if problems.items:
+        return  # the configuration step reports these (the next tests run it)
+    reading = replace(minimal_reading, rules=tuple(r for r in parsed if r is not None))
+    try:
+        cleaned = clean_text(reading, raw)
+    except ReaderError as exc:
+        assert_names_a_file(exc, minimal_reading.yaml_path.parent.parent.parent)
+        return
+    assert isinstance(cleaned.doc.text(), str)
+
+
+# --------------------------------------------------------------------------- whole readers
+
+READING = {"id": "fuzz", "raw": "fuzz.txt", "title": "A fuzzed reading",
+           "authors": ["A. Author"], "venue": "The fuzzer", "date": "2026-01",
+           "url": "https://example.org/fuzz", "permissions": "Free to reuse.", "rules": []}
+READER = {"id": "fuzz", "title": "A Fuzzed Reader", "editors": ["A. Editor"],
+          "language": "en", "date": "2026-01-15", "readings": ["../sources/fuzz/fuzz.yaml"]}
+READING_KEYS = ["id", "raw", "title", "short_title", "dek", "authors", "venue", "date",
+                "date_display", "url", "repost", "permissions", "citations", "key", "use",
+                "shape", "hyphenated", "markup", "notes", "work", "translators",
+                "short_author", "paragraph_numbers", "rules"]
+READER_KEYS = ["id", "title", "subtitle", "editors", "language", "date", "version",
+               "identifier", "description", "keywords", "rights", "readings", "front_matter",
+               "back_matter", "editions", "csl", "glossary", "bibliography", "editor_notes",
+               "source_date_epoch", "page_list_edition", "editorial"]
+# Keys whose value is free text: hostile text there must be shown as text, wherever it lands.
+FREE_TEXT = {"title", "short_title", "dek", "venue", "date_display", "permissions", "work",
+             "short_author", "subtitle", "description", "rights"}
+PART = st.fixed_dictionaries({"title": texts, "file": paths}, optional={"id": texts}) \
+    | st.fixed_dictionaries({"generated": st.sampled_from(["contents", "glossary",
+                                                          "bibliography", "permissions",
+                                                          "colophon"]) | texts},
+                            optional={"title": texts, "file": paths}) | values
+EDITION = st.fixed_dictionaries({"id": st.sampled_from(["a4", "x", "A4", ""]) | texts,
+                                 "label": texts,
+                                 "page_size": st.sampled_from(["A4", "letter", "A9x", "A5"])
+                                 | texts,
+                                 "font_size_pt": st.sampled_from([10.5, 0, -10, 1e9])
+                                 | scalars})
+TAGS = ["!!python/object/apply:os.system ['echo pwned']", "!!binary aGVsbG8=",
+        "!custom x", "&a [1, 2]", "*undefined", "!!set {a, b}", "!!timestamp 2001-12-14",
+        "!!float nan", "{a: [b, {c: d}]}", "[unclosed", "'unterminated", "\t tab"]
+
+
+@st.composite
+def reading_files(draw) -> dict[str, bytes]:
+    """The reading's YAML (mostly valid, a few keys replaced by hostile values or tags), its raw
+    text and a Markdown part."""
+    lines = draw(raw_lines())
+    reading = dict(READING)
+    reading["rules"] = draw(rule_lists(lines))
+    values_for = {"rules": rule_lists(lines) | values,
+                  "use": st.lists(st.sampled_from(["wordpress", "gutenberg", "nope"]) | paths,
+                                  max_size=2) | values,
+                  "raw": paths | st.just("fuzz.txt"),
+                  "citations": st.lists(st.fixed_dictionaries(
+                      {"phrase": st.sampled_from(lines) | texts,
+                       "key": st.sampled_from(["charap2022talking", "nokey"]) | texts},
+                      optional={"locator": texts}), max_size=2) | values}
+    for key in draw(rarely(st.lists(st.sampled_from(READING_KEYS), min_size=1, max_size=2,
+                                     unique=True), [], odds=4)):
+        free_text = key in FREE_TEXT and draw(st.booleans())  # hostile text where text goes
+        reading[key] = draw(texts if free_text else values_for.get(key, values | paths))
+    text = yaml.safe_dump(reading, allow_unicode=True, sort_keys=False)
+    if tag := draw(rarely(st.sampled_from(TAGS), odds=20)):  # a tag or broken syntax
+        text = text.replace("venue: The fuzzer", f"venue: {tag}")
+    part = "\n\n".join(draw(st.lists(st.sampled_from(HOSTILE + PROSE), max_size=4)))
+    return {"fuzz.yaml": text.encode("utf-8", errors="surrogatepass"),
+            "fuzz.txt": raw_bytes(lines, draw),
+            "part.md": part.encode("utf-8", errors="surrogatepass"),
+            "notes.yaml": dump({"notes": draw(st.lists(note(lines), max_size=3)
+                                              | rarely(values, odds=8))}),
+            "glossary.yaml": dump({"terms": draw(st.lists(term(lines), min_size=1, max_size=3)
+                                                 | rarely(values, odds=8))})}
+
+
+def dump(data) -> bytes:
+    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False).encode(
+        "utf-8", errors="surrogatepass")
+
+
+def note(lines: list[str]):
+    """An editor's note after a phrase of the raw text (or after anything at all)."""
+    return st.fixed_dictionaries({
+        "id": st.sampled_from(["n1", "n2", "n3"]) | texts,
+        "reading": st.sampled_from(["fuzz", "fuzz", "other"]) | texts,
+        "after": prefixes(lines), "text": texts}) | rarely(values, odds=8)
+
+
+def term(lines: list[str]):
+    """A glossary term whose form is a word of the raw text (or anything at all)."""
+    words = sorted({w for line in lines for w in re.findall(r"\w+", line)}) or ["reader"]
+    return st.fixed_dictionaries({
+        "id": st.sampled_from(["t1", "t2"]) | rarely(texts, "t3"),
+        "term": st.sampled_from(words) | texts, "definition": texts,
+        "forms": st.lists(st.sampled_from(words) | rarely(texts, "x"), min_size=1,
+                          max_size=2) | rarely(values, [], odds=8)},
+        optional={"see_also": st.lists(st.sampled_from(["t1", "t2", "t9"]), max_size=2)
+                  | values}) | rarely(values, odds=8)
+
+
+@st.composite
+def reader_file(draw) -> bytes:
+    reader = dict(READER)
+    values_for = {"front_matter": st.lists(PART, max_size=2) | values,
+                  "back_matter": st.lists(PART, max_size=3) | values,
+                  "editions": st.lists(EDITION, max_size=2) | values,
+                  "readings": st.lists(paths | st.just("../sources/fuzz/fuzz.yaml"),
+                                       max_size=2) | values}
+    if draw(st.booleans()):
+        reader["back_matter"] = [{"title": "Notes", "file": "../sources/fuzz/part.md"},
+                                 {"generated": "permissions"}, {"generated": "colophon"}]
+    if draw(st.booleans()):  # the generated apparatus: editor's notes and a glossary
+        reader["editor_notes"] = "../sources/fuzz/notes.yaml"
+        reader["glossary"] = "../sources/fuzz/glossary.yaml"
+        reader.setdefault("back_matter", []).append({"generated": "glossary"})
+    for key in draw(rarely(st.lists(st.sampled_from(READER_KEYS), min_size=1, max_size=2,
+                                     unique=True), [], odds=4)):
+        free_text = key in FREE_TEXT and draw(st.booleans())
+        reader[key] = draw(texts if free_text else values_for.get(key, values | paths))
+    text = yaml.safe_dump(reader, allow_unicode=True, sort_keys=False)
+    if tag := draw(rarely(st.sampled_from(TAGS), odds=20)):
+        text = text.replace("title: A Fuzzed Reader", f"title: {tag}")
+    return text.encode("utf-8", errors="surrogatepass")
+
+
+def write_case(project: Path, files: dict[str, bytes], reader: bytes) -> str:
+    shutil.rmtree(project / "build", ignore_errors=True)
+    shutil.rmtree(project / FUZZ, ignore_errors=True)
+    (project / FUZZ).mkdir(parents=True)
+    for name, data in files.items():
+        (project / FUZZ / name).write_bytes(data)
+    (project / "readers").mkdir(exist_ok=True)
+    (project / "readers" / "fuzz.yaml").write_bytes(reader)
+    return "readers/fuzz.yaml"
+
+
+@pytest.fixture(scope="module")
+def fuzz_project(tmp_path_factory) -> Path:
+    return copy_project(tmp_path_factory.mktemp("fuzz") / "project")
+
+
+@settings(max_examples=80, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
+                                 HealthCheck.data_too_large])
+@given(files=reading_files(), reader=reader_file())
+def test_any_reader_loads_cleans_and_assembles_or_says_one_line(fuzz_project, monkeypatch,
+                                                                files, reader):
+    monkeypatch.chdir(fuzz_project)  # as doit runs: in the project
+    reader_path = write_case(fuzz_project, files, reader)
+    load_reader.cache_clear()
+    try:
+        loaded = load_reader(reader_path)
+        for reading in loaded.readings:
+            clean_reading(reader_path, reading.id)
+            annotate_reading(reader_path, reading.id)
+        assemble_reader(reader_path)
+    except ReaderError as exc:
+        assert_names_a_file(exc, fuzz_project)
+    else:
+        assert (fuzz_project / "build" / loaded.id / "reader.md").is_file()
+    finally:
+        load_reader.cache_clear()
+
+
+# --------------------------------------------------------------------------- doit builds
+
+ERROR_LINE = re.compile(r"^(error|warning): (?P<where>[^:]+)(:\d+)*: \S")
+
+
+def assert_complete(path: Path) -> None:
+    """A target that exists is whole: a PDF with pages, an EPUB whose XML all parses."""
+    if path.suffix == ".pdf":
+        document = pypdfium2.PdfDocument(path)
+        assert len(document) > 0
+        document.close()
+    elif path.suffix == ".epub":
+        with zipfile.ZipFile(path) as book:
+            assert book.namelist()[0] == "mimetype"
+            for name in book.namelist():
+                if name.endswith((".xhtml", ".opf", ".ncx")):
+                    xml.dom.minidom.parseString(book.read(name))  # well-formed, or raises
+
+
+@settings(max_examples=4, deadline=None, database=None, derandomize=True,
+          phases=[Phase.generate],
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
+                                 HealthCheck.data_too_large])
+@given(files=reading_files(), reader=reader_file())
+def test_a_generated_reader_builds_or_stops_in_lines_naming_files(fuzz_project, files, reader):
+    reader_path = write_case(fuzz_project, files, reader)
+    result = doit(fuzz_project, f"reader={reader_path}", check=False)
+    output = result.stdout + result.stderr
+    assert "Traceback" not in output, output
+    assert result.returncode in (0, 1, 2), output
+    lines = result.stderr.splitlines()
+    if result.returncode:
+        assert lines, output
+        header = re.fullmatch(r"error: \d+ configuration errors:", lines[0])
+        for line in lines[1:] if header else lines:
+            if header:
+                line = f"error: {line}"
+            assert ERROR_LINE.match(line), line
+    assert not [p for p in fuzz_project.rglob("*.part")], output
+    out = fuzz_project / "build"
+    for target in [*out.rglob("*.pdf"), *out.rglob("*.epub")]:
+        assert_complete(target)
+
