@@ -26,14 +26,17 @@ from coursepack.build import (
     pdf_path,
     run_action,
 )
+from coursepack.buildlock import hold
 from coursepack.config import load_project_reader
 from coursepack.dates import build_epoch, reader_inputs
 from coursepack.dist import dist_targets, git_unchanged, make_dist
+from coursepack.report import BuildSummary
 from coursepack.tools import COLOPHON_TOOLS, EPUB_TOOLS, PDF_TOOLS, installed_versions
 
-DOIT_CONFIG = {"default_tasks": ["pdf", "epub"], "verbosity": 1}
+DOIT_CONFIG = {"default_tasks": ["pdf", "epub"], "verbosity": 1, "reporter": BuildSummary}
 READER_FILE = get_var("reader", "reader.yaml")
 ROOT = Path(__file__).resolve().parent  # the project: nothing outside it is read
+hold(ROOT)  # one build at a time in this checkout; sweeps what killed builds left
 PKG = Path("coursepack")
 
 
@@ -41,7 +44,8 @@ def code(*modules: str) -> list[str]:
     """The package modules a stage runs: editing them re-runs the stage."""
     files = []
     # config reads the rules (rules, textshape, textnorm) of every reading, in every task
-    for m in ("config", "rules", "textshape", "textnorm", "errors", "fsutil", "build", "assets",
+    for m in ("config", "rules", "textshape", "textnorm", "errors", "forms", "fsutil", "build",
+              "assets", "buildlock",
               *modules):
         package = PKG / m  # a stage split into a package: every module of it
         files += sorted(map(str, package.glob("*.py"))) if package.is_dir() else [f"{package}.py"]
@@ -84,7 +88,8 @@ def task_clean_text():
             "actions": [(run_action, [clean_reading, READER_FILE, reading.id])],
             "file_dep": [str(reading.raw_path), str(reading.yaml_path),
                          *(str(s.path) for s in reading.rulesets),  # use: [gutenberg] …
-                         *code("clean", "rules", "textshape", "textnorm", "markdown")],
+                         *code("clean", "rules", "patterns", "textshape", "textnorm",
+                               "markdown")],
             "targets": [str(md_out), str(audit_out)],
             "clean": True,
         }
@@ -120,6 +125,7 @@ def task_assemble():
         "actions": [(run_action, [assemble_reader, READER_FILE])],
         "file_dep": deps + _apparatus_files(reader)
         + code("assemble", "annotate", "markdown", "textnorm", "paragraphs", "citing",
+               "safety", "pandoc",
                *APPARATUS_CODE),
         "targets": [str(paths(reader)["assembled"])],
         "uptodate": [config_changed({"tools": _tools(COLOPHON_TOOLS)})],  # the colophon's
@@ -131,7 +137,7 @@ def _render_deps(reader) -> list[str]:
     deps = [str(paths(reader)["assembled"])]
     if reader.bibliography:
         deps += [str(reader.csl), str(reader.bibliography), "filters/backlinks.lua"]
-    return deps + code("pandoc", "dates")
+    return deps + code("pandoc", "dates", "safety")
 
 
 def task_pdf():

@@ -24,7 +24,7 @@ from .citing import cite_aid_markdown
 from .config import Part, Reader, Reading, display_date
 from .errors import ReaderError, working_on
 from .markdown import StageDoc
-from .textnorm import escape_markdown, normalise
+from .textnorm import attribute_value, escape_markdown, normalise
 
 # [visible text]{.passage reading="greene" quote="exact words"} in the editors' Markdown.
 _EDITORIAL_HEADING = re.compile(r"^(#{1,6}) ([^{\n]+?)\s*$", re.M)
@@ -79,8 +79,9 @@ def part_heading(part: Part) -> str:
 
 
 def md(text: str) -> str:
-    """Plain text to escaped Markdown (titles, notes, metadata values)."""
-    return escape_markdown(normalise(text))
+    """Plain text to escaped Markdown (titles, notes, metadata values), on one line: a line
+    break in a YAML value never starts a paragraph (or a metadata block) of its own."""
+    return escape_markdown(normalise(" ".join(text.split())))
 
 
 def resolve_passages(text: str, index: dict[str, list[Paragraph]], where: str,
@@ -121,7 +122,7 @@ def prefix_heading_ids(text: str, part: str) -> str:
 
 
 def _attr(value: str) -> str:
-    return value.replace("\\", "").replace('"', "'")
+    return attribute_value(value)
 
 
 def essay_context(reading: Reading, doc: StageDoc) -> Essay:
@@ -138,7 +139,7 @@ def essay_context(reading: Reading, doc: StageDoc) -> Essay:
     if reading.repost:
         r = reading.repost
         source += (f" The text here was taken from the repost on *{md(r.title)}*"
-                   f"{', ' + display_date(r.date) if r.date else ''}, <{r.url}>.")
+                   f"{', ' + md(display_date(r.date)) if r.date else ''}, <{r.url}>.")
     source += corrections_note(meta.get("corrections") or [])
     return Essay(
         id=reading.id, heading=heading,

@@ -17,7 +17,8 @@ from doit.exceptions import TaskFailed
 
 from .config import Reader, Reading, load_reader
 from .errors import ReaderError, debugging, internal_error, working_on
-from .fsutil import read_text, write_atomic
+from .forms import long_word, value_problem
+from .fsutil import environment_error, read_text, write_atomic
 
 PACKAGE = Path(__file__).resolve().parent
 T = TypeVar("T")
@@ -89,7 +90,10 @@ def run_action(function: Callable[..., None], *args: object) -> TaskFailed | Non
     lets it through with its traceback.
     """
     try:
-        function(*args)
+        try:
+            function(*args)
+        except OSError as exc:  # a full disk, a read-only directory: the machine's, not a bug
+            raise environment_error(exc) or exc from None
     except ReaderError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return TaskFailed(str(exc), report=False)  # reported above, once
@@ -126,13 +130,27 @@ def clean_reading(reader_file: str, reading_id: str) -> None:
 
     reader = load_reader(reader_file)
     reading = reader.reading(reading_id)
+    raw = read_text(reading.raw_path)
     with working_on(_rel(reader, reading.yaml_path)):
-        cleaned = clean_text(reading, read_text(reading.raw_path))
+        cleaned = clean_text(reading, raw)
+    check_words(cleaned.doc.text(), raw, _rel(reader, reading.raw_path))
     md_out, audit_out = clean_path(reader, reading_id)
     write_atomic(audit_out, "\n".join(cleaned.audit) + "\n")
     write_atomic(md_out, cleaned.doc.text())
     if warning := size_warning(cleaned.doc.blocks):  # it builds, slowly: one line, not fatal
         print(f"warning: {_rel(reader, reading.yaml_path)}: {warning}", file=sys.stderr)
+
+
+def check_words(cleaned: str, raw: str, where: str) -> None:
+    """A word too long for any line, kept by the rules, stops the build (forms.MAX_WORD)."""
+    if (found := long_word(cleaned)) is None:
+        return
+    start = found.split("“", 1)[1][:12]
+    number, line = next(((n, text) for n, text in enumerate(raw.split("\n"), start=1)
+                         if start in text), (0, ""))
+    raise ReaderError(f"{where}:{number}" if number else where,
+                      f"{long_word(line) or found}; no page can hold it: drop the line with a "
+                      "rule (action: drop), or paste the text with its spaces")
 
 
 def _rel(reader: Reader, path: Path) -> str:
@@ -157,6 +175,8 @@ def load_apparatus(reader: Reader, reading: Reading | None = None):  # -> annota
             data = json.loads(read_text(reader.bibliography))
         except json.JSONDecodeError as exc:
             raise ReaderError(f"{where}:{exc.lineno}", f"malformed JSON: {exc.msg}") from None
+        if found := value_problem(data):
+            raise ReaderError(where, f"{found[0]}: {found[1]}")
         with working_on(where):
             bibliography = load_bibliography(data, where)
     if reader.editor_notes:
@@ -262,6 +282,7 @@ def _use_label(where: str, readings: dict[str, tuple[str, bool]], parts: dict[st
 def assemble_reader(reader_file: str) -> None:
     from .assemble import assemble, load_index, tool_versions
     from .markdown import read_stage
+    from .safety import check_markdown
 
     reader = load_reader(reader_file)
     docs, index = {}, {}
@@ -270,6 +291,9 @@ def assemble_reader(reader_file: str) -> None:
         docs[reading.id] = read_stage(md_path)
         index[reading.id] = load_index(index_path)
     texts = {part.id: read_text(part.file) for part in reader.parts if part.file is not None}
+    for part in reader.parts:  # the editors' Markdown: no image from outside, no raw HTML ...
+        if part.file is not None:
+            check_markdown(texts[part.id], part.file, reader.root)
     texts, chapters = apparatus_chapters(reader, docs, texts)
     text = assemble(reader, docs, index, texts, tool_versions(), paths(reader)["templates"],
                     chapters)
@@ -278,6 +302,9 @@ def assemble_reader(reader_file: str) -> None:
 
 def build_pdf(reader_file: str, edition_id: str) -> None:
     from .render_pdf import render_pdf
+    from .syslibs import require_weasyprint
+
+    require_weasyprint()
 
     reader = load_reader(reader_file)
     edition = next(e for e in reader.editions if e.id == edition_id)

@@ -22,8 +22,9 @@ from typing import Any
 
 from .config import Citation
 from .errors import ReaderError, ReaderErrors
+from .forms import csl_item_problems
 from .insert import Unit, in_text, insert_all, occurrences
-from .textnorm import to_markdown
+from .textnorm import attribute_value, to_markdown
 
 # Characters beyond this from the phrase, the sentence end is too far for the citation.
 NEAR = 160
@@ -51,6 +52,7 @@ def load_bibliography(data: Any, where: str) -> dict[str, dict]:
             errors.append(ReaderError(where, f"two items have the id '{key}'; ids must be unique"))
         else:
             items[key] = item
+            errors += [ReaderError(where, problem) for problem in csl_item_problems(item)]
     if errors:
         raise ReaderErrors(errors)
     return items
@@ -98,7 +100,7 @@ def citation_markup(rules: list[tuple[Citation, bool]], unit: Unit) -> str:
     cites = "; ".join(f"{'-' if suppress else ''}@{rule.key}"
                       f"{', ' + rule.locator if rule.locator else ''}" for rule, suppress in rules)
     anchor = f"cite-{rules[0][0].key}-{unit.anchor}"
-    return f" [[{cites}]]{{#{anchor} .citation-ref label=\"{unit.label}\"}}"
+    return f" [[{cites}]]{{#{anchor} .citation-ref label=\"{attribute_value(unit.label)}\"}}"
 
 
 # A pandoc citation the editors wrote in their own Markdown: [@key], [see @key, p. 3; @other].

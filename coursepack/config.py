@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from . import forms
 from .errors import ReaderError, ReaderErrors
 from .fsutil import read_text
 from .rules import (  # noqa: F401  (Rule, Attribution: part of this module's interface)
@@ -215,7 +216,7 @@ def load_yaml(path: Path) -> Any:
     """Parse a YAML file safely (no Python tags); syntax errors name file, line and column."""
     text = read_text(path)
     try:
-        return yaml.safe_load(text)
+        data = yaml.safe_load(text)
     except yaml.constructor.ConstructorError as exc:
         mark = exc.problem_mark
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
@@ -226,6 +227,9 @@ def load_yaml(path: Path) -> Any:
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
         problem = getattr(exc, "problem", None) or str(exc)
         raise ReaderError(where, f"malformed YAML: {problem}; fix the syntax there") from None
+    if found := forms.value_problem(data):
+        raise ReaderError(path, f"{found[0]}: {found[1]}")
+    return data
 
 
 class _Collector:
@@ -438,6 +442,8 @@ def load_reading(path: Path, root: Path) -> tuple[Reading | None, list[ReaderErr
         if rd:
             repost = Repost(rd.get("title", ""), rd.get("url", ""), str(rd.get("date", "")))
     authors = tuple(str(a) for a in _list(d.get("authors")))
+    for key, problem in forms.reading_problems(d):  # urls, keys, locators: closed forms
+        c.add(key, problem)
     if c.errors or set_errors or raw is None:
         return None, c.errors + set_errors
     title = d["title"]
@@ -466,6 +472,24 @@ def _relpath(path: Path, root: Path) -> Path:
 
 
 # --- the reader ---------------------------------------------------------------------------
+
+def _edition(c: _Collector, e: dict[str, Any], where: str) -> Edition | None:
+    """An edition whose every value has its closed form (coursepack.forms), or None."""
+    size, size_problem = forms.page_size(e["page_size"]) if isinstance(e.get("page_size"), str) \
+        else (None, None)
+    problems = {"label": forms.plain_label(e["label"]) if isinstance(e.get("label"), str)
+                else None,
+                "page_size": size_problem,
+                "font_size_pt": forms.font_size(e["font_size_pt"])
+                if e.get("font_size_pt") is not None else None}
+    for key, problem in problems.items():
+        if problem:
+            c.add(f"{where}.{key}", problem)
+    if any(problems.values()) or size is None or not all(
+            isinstance(e.get(k), str) for k in ("id", "label")):
+        return None
+    return Edition(e["id"], e["label"], size, float(e["font_size_pt"]))
+
 
 _READER_REQUIRED = {"id": str, "title": str, "editors": list, "language": str,
                     "date": (str, dt.date), "readings": list}
@@ -619,7 +643,8 @@ def _editions(c: _Collector, d: dict[str, Any]) -> list[Edition]:
                   "names the PDF file)")
         elif any(x.id == e["id"] for x in editions):
             c.add(f"{where}.id", f"two editions have the id '{e['id']}'; ids must be unique")
-        editions.append(Edition(e["id"], e["label"], e["page_size"], float(e["font_size_pt"])))
+        if edition := _edition(c, e, where):  # page size, body size, label: closed forms
+            editions.append(edition)
     return editions
 
 
@@ -663,7 +688,8 @@ def load_reader(path: str | Path = "reader.yaml") -> Reader:
             readings.append(reading)
     ids = [r.id for r in readings]
     for dup in sorted({i for i in ids if ids.count(i) > 1}):
-        c.add("readings", f"two readings have the id '{dup}'; ids must be unique")
+        files = " and ".join(str(_relpath(r.yaml_path, root)) for r in readings if r.id == dup)
+        c.add("readings", f"{files} have the same id '{dup}'; give each reading its own id")
     front, back = ([p for i, item in enumerate(_list(d.get(key)))
                     if (p := _part(c, item, f"{key}[{i}]", root, base, i + 1)) is not None]
                    for key in ("front_matter", "back_matter"))
@@ -688,6 +714,8 @@ def load_reader(path: str | Path = "reader.yaml") -> Reader:
                                                   for e in editors)):
         c.add("editors", "list the editors' names, e.g. [A. Editor]")
     date = _reader_date(c, d.get("date")) if d.get("date") else ""
+    for key, problem in forms.reader_problems(d):  # version, identifier
+        c.add(key, problem)
     if isinstance(d.get("source_date_epoch"), bool) or (
             isinstance(d.get("source_date_epoch"), int) and d["source_date_epoch"] < 0):
         c.add("source_date_epoch", "a whole number of seconds since 1970, e.g. 1795306205")

@@ -13,6 +13,7 @@ from pathlib import Path
 from PIL import Image, ImageDraw, ImageFont
 
 from .config import Reader
+from .errors import ReaderError
 
 SIZE = (1600, 2400)  # 2:3, the shape most e-reader stores expect
 MARGIN = 150
@@ -25,42 +26,69 @@ FONTS = {"regular": "CharisSIL-Regular.ttf", "italic": "CharisSIL-Italic.ttf",
 
 def _wrap(draw: ImageDraw.ImageDraw, text: str, font: ImageFont.FreeTypeFont,
           width: int) -> list[str]:
-    """Greedy line breaking at spaces to fit ``width`` pixels."""
+    """Greedy line breaking at spaces to fit ``width`` pixels; a word wider than that is
+    broken between letters rather than run off the cover."""
     lines: list[str] = []
     for word in text.split():
         trial = f"{lines[-1]} {word}" if lines else word
         if lines and draw.textlength(trial, font=font) <= width:
             lines[-1] = trial
-        else:
-            lines.append(word)
+            continue
+        while draw.textlength(word, font=font) > width and len(word) > 1:
+            cut = next(i for i in range(len(word), 0, -1)
+                       if i == 1 or draw.textlength(word[:i], font=font) <= width)
+            lines.append(word[:cut])
+            word = word[cut:]
+        lines.append(word)
     return lines
 
 
-def _block(draw: ImageDraw.ImageDraw, y: int, text: str, font: ImageFont.FreeTypeFont,
-           leading: float, fill: tuple[int, int, int]) -> int:
-    """Draw ``text`` centred and wrapped from ``y``; return the y below it."""
+def _block(draw: ImageDraw.ImageDraw, y: int, text: str, face, sizes: tuple[int, ...],
+           leading: float, fill: tuple[int, int, int], most_lines: int = 6) -> int:
+    """Draw ``text`` centred and wrapped from ``y``, in the largest of ``sizes`` that takes
+    at most ``most_lines`` lines (the last line ends in … if even the smallest does not);
+    return the y below it."""
+    for size in sizes:
+        font = face(size)
+        lines = _wrap(draw, text, font, SIZE[0] - 2 * MARGIN)
+        if len(lines) <= most_lines:
+            break
+    if len(lines) > most_lines:
+        lines = [*lines[:most_lines - 1], lines[most_lines - 1][:-1] + "…"]
     step = round(font.size * leading)
-    for line in _wrap(draw, text, font, SIZE[0] - 2 * MARGIN):
+    for line in lines:
         draw.text((SIZE[0] // 2, y), line, font=font, fill=fill, anchor="mt")
         y += step
     return y
 
 
+def _font(path: Path, size: int) -> ImageFont.FreeTypeFont:
+    where = Path(path.parent.name) / path.name  # fonts/<file>, as the repository names it
+    if not path.is_file():
+        raise ReaderError(where, "font file not found (the EPUB cover is set in it); restore "
+                          "it from the repository")
+    try:
+        return ImageFont.truetype(str(path), size)
+    except OSError as exc:
+        raise ReaderError(where, f"not a font file Pillow can read ({exc}); restore it from "
+                          "the repository") from None
+
+
 def cover_png(title: str, subtitle: str, editors: list[str] | tuple[str, ...],
               fonts: Path, kicker: str = "A course reader") -> bytes:
     """The cover as PNG bytes: kicker, title, rule, subtitle, and the editors at the foot."""
-    face = {k: (lambda size, f=f: ImageFont.truetype(str(fonts / f), size))
-            for k, f in FONTS.items()}
+    face = {k: (lambda size, f=f: _font(fonts / f, size)) for k, f in FONTS.items()}
     image = Image.new("RGB", SIZE, GROUND)
     draw = ImageDraw.Draw(image)
     draw.rectangle((60, 60, SIZE[0] - 61, SIZE[1] - 61), outline=ACCENT, width=4)
-    y = _block(draw, 420, kicker.upper(), face["regular"](56), 1.3, ACCENT)
-    y = _block(draw, y + 120, title, face["bold"](168), 1.15, INK)
+    y = _block(draw, 420, kicker.upper(), face["regular"], (56,), 1.3, ACCENT)
+    y = _block(draw, y + 120, title, face["bold"], (168, 136, 112, 92), 1.15, INK, 5)
     draw.line((SIZE[0] // 2 - 160, y + 70, SIZE[0] // 2 + 160, y + 70), fill=ACCENT, width=5)
     if subtitle:
-        _block(draw, y + 170, subtitle, face["italic"](72), 1.35, INK)
+        _block(draw, y + 170, subtitle, face["italic"], (72, 60, 50), 1.35, INK, 4)
     names = ", ".join(editors)
-    _block(draw, SIZE[1] - 420, f"Edited by {names}", face["regular"](64), 1.3, INK)
+    _block(draw, SIZE[1] - 420, f"Edited by {names}", face["regular"], (64, 52, 44), 1.3, INK,
+           3)
     out = io.BytesIO()
     image.save(out, format="PNG", optimize=False, compress_level=9)
     return out.getvalue()

@@ -184,6 +184,10 @@ def tool_versions() -> dict[str, str]:
 def native_versions() -> dict[str, str]:
     """The C libraries WeasyPrint lays text out with (they change line breaks and glyphs)."""
     from cffi import FFI
+
+    from .syslibs import require_weasyprint
+
+    require_weasyprint()
     from weasyprint.text.ffi import pango
 
     v = pango.pango_version()

@@ -9,14 +9,19 @@ import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from .forms import printable
+
 
 class ReaderError(Exception):
-    """A problem in the user's input, reported as ``file: what is wrong, what to do``."""
+    """A problem in the user's input, reported as ``file: what is wrong, what to do``.
+
+    User text quoted in it is made printable: a control character never reaches a terminal.
+    """
 
     def __init__(self, where: str | Path, message: str) -> None:
-        self.where = str(where)
-        self.message = message
-        super().__init__(f"{self.where}: {message}")
+        self.where = printable(str(where))
+        self.message = printable(message)
+        super().__init__(f"{self.where}: {self.message}")
 
 
 class ReaderErrors(ReaderError):

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import tempfile
 from pathlib import Path
 
 from .errors import ReaderError
+from .forms import control_character
 
 
 def write_atomic(path: Path, data: str | bytes) -> None:
@@ -28,9 +30,26 @@ def write_atomic(path: Path, data: str | bytes) -> None:
             os.fsync(handle.fileno())
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise ReaderError(path, f"cannot write ({exc.strerror}); {WRITE_ADVICE}") from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+# Errors of the machine rather than of the code: reported in one line, never a traceback.
+ENVIRONMENT_ERRORS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO,
+                                errno.EROFS, errno.EACCES, errno.EPERM})
+WRITE_ADVICE = "free some disk space (or fix the permissions) and build again"
+
+
+def environment_error(exc: OSError) -> ReaderError | None:
+    """A disk or permission error raised anywhere in a stage, as one line; None otherwise."""
+    if exc.errno not in ENVIRONMENT_ERRORS:
+        return None
+    return ReaderError(exc.filename or "build", f"cannot read or write ({exc.strerror}); "
+                       f"{WRITE_ADVICE}")
 
 
 def read_text(path: Path) -> str:
@@ -51,4 +70,9 @@ def read_text(path: Path) -> str:
             f"not UTF-8 (invalid byte 0x{raw[exc.start]:02x} at byte offset {exc.start}); "
             "re-save the file as UTF-8",
         ) from None
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if found := control_character(text):
+        line, column, char = found
+        raise ReaderError(f"{path}:{line}:{column}", f"control character {char} (not text); "
+                          "delete it, or retype the text around it")
+    return text

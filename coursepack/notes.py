@@ -6,6 +6,7 @@ Each note names a reading and an exact phrase of it (``after``); a footnote, lab
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -15,6 +16,7 @@ from .insert import Unit, insert_all, occurrences
 from .textnorm import to_markdown
 
 LABEL = "Editor’s note:"
+NOTE_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,60}")  # it becomes an element id
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,9 @@ def load_notes(data: Any, where: str) -> tuple[Note, ...]:
                    if not isinstance(fields.get(k), str) or not fields[k].strip()]
         if missing:
             errors.append(ReaderError(where, f"notes[{i}]: missing {', '.join(missing)}; add it"))
+        elif not NOTE_ID.fullmatch(fields["id"]):
+            errors.append(ReaderError(where, f"notes[{i}]: id '{fields['id']}' must be "
+                                      "lowercase letters, digits and hyphens"))
         elif fields["id"] in seen:
             errors.append(ReaderError(where, f"two notes have the id '{fields['id']}'"))
         else:

@@ -6,12 +6,14 @@ pandoc is called through pypandoc with argument lists, never through a shell.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
 
 from .config import Reader
 from .errors import ReaderError
+from .safety import check_csl
 
 # The Lua filter that links bibliography entries back to their citations (kept with the code).
 BACKLINKS = Path(__file__).resolve().parent.parent / "filters" / "backlinks.lua"
@@ -20,7 +22,7 @@ MARKDOWN = "markdown-raw_tex-raw_attribute-tex_math_dollars-tex_math_single_back
 
 
 def common_args(reader: Reader) -> list[str]:
-    """Options every output shares: input syntax, language, contents, citations, sandbox."""
+    """Writer options every output shares: standalone, language, contents, resources."""
     args = [
         "--standalone",
         f"--metadata=lang:{reader.language}",
@@ -30,7 +32,14 @@ def common_args(reader: Reader) -> list[str]:
         # The contents page (print) and the EPUB's navigation in the reading order; without
         # it the EPUB still has its navigation document, outside the reading order.
         args += ["--toc", "--toc-depth=2"]
+    return args
+
+
+def tree_args(reader: Reader) -> list[str]:
+    """Options that make the document tree: language (citeproc's locale) and citations."""
+    args = [f"--metadata=lang:{reader.language}"]
     if reader.bibliography is not None:
+        check_csl(reader.csl, reader.root)  # pandoc would read anything it names, or fetch it
         # The back-link filter reads citeproc's output, so it must come after --citeproc.
         args += ["--citeproc", f"--bibliography={reader.bibliography}", f"--csl={reader.csl}",
                  f"--lua-filter={BACKLINKS}"]
@@ -52,24 +61,48 @@ def _environment(source_date_epoch: int | None) -> Iterator[None]:
             os.environ["SOURCE_DATE_EPOCH"] = saved
 
 
-def run_pandoc(source: Path, to: str, args: list[str], *, output: Path | None = None,
-               source_date_epoch: int | None = None, sandbox: bool = True) -> str:
-    """Convert ``source`` with pandoc; warnings are errors (an unknown citation, a bad link).
+def render(reader: Reader, source: Path, to: str, args: list[str], *,
+           output: Path | None = None, source_date_epoch: int | None = None,
+           sandbox: bool = True) -> str:
+    """Convert the assembled document in two steps, with a gate between them.
 
-    ``sandbox``: pandoc reads no file but those named on its command line. The EPUB writer
-    must read its stylesheet and cover, which the sandbox forbids, so it runs without one;
-    the sources reach it escaped, so they cannot name a file to include.
+    1. Markdown -> document tree (JSON), sandboxed, with citations (``tree_args``);
+    2. ``safety.check_tree``: nothing in the tree may make a writer read a file outside the
+       project or fetch a URL (images, raw HTML, metadata keys, link schemes, attributes);
+    3. tree -> ``to`` with the writer's ``args``. ``sandbox``: pandoc reads no file but
+       those named on its command line; the EPUB writer must read its stylesheets and cover,
+       which the sandbox forbids, so it runs without one, on a tree that has passed the gate.
     """
+    from .safety import check_tree
+
+    tree = run_pandoc(source, "json", tree_args(reader))
+    check_tree(json.loads(tree), _label(source, reader.root), reader.root)
+    return run_pandoc(source, to, args, text=tree, output=output,
+                      source_date_epoch=source_date_epoch, sandbox=sandbox)
+
+
+def _label(path: Path, root: Path) -> str:
+    return str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
+
+
+def run_pandoc(source: Path, to: str, args: list[str], *, text: str | None = None,
+               output: Path | None = None, source_date_epoch: int | None = None,
+               sandbox: bool = True) -> str:
+    """Convert ``source`` (Markdown; or ``text``, its document tree as JSON) with pandoc;
+    warnings are errors (an unknown citation, a bad link, a resource it cannot fetch)."""
     import pypandoc  # imported here: a no-op doit never pays for it
 
+    extra_args = [*args, "--fail-if-warnings"]
     try:
         with _environment(source_date_epoch):
-            result = pypandoc.convert_file(
-                str(source), to, format=MARKDOWN,
-                extra_args=[*args, "--fail-if-warnings"],
-                outputfile=str(output) if output else None,
-                sandbox=sandbox,
-            )
+            if text is None:
+                result = pypandoc.convert_file(
+                    str(source), to, format=MARKDOWN, extra_args=extra_args,
+                    outputfile=str(output) if output else None, sandbox=sandbox)
+            else:
+                result = pypandoc.convert_text(
+                    text, to, format="json", extra_args=extra_args,
+                    outputfile=str(output) if output else None, sandbox=sandbox)
     except RuntimeError as exc:
         message = " ".join(str(exc).split())
         raise ReaderError(source, f"pandoc failed: {message[:400]}") from None

@@ -7,8 +7,10 @@ builds of the same inputs are byte-identical.
 from __future__ import annotations
 
 import io
+import os
 import posixpath
 import re
+import tempfile
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -21,7 +23,7 @@ from .config import Reader
 from .dates import build_epoch
 from .errors import ReaderError
 from .fsutil import write_atomic
-from .pandoc import common_args, run_pandoc
+from .pandoc import common_args, render
 
 PANDOC_A11Y_META = re.compile(r'[ \t]*<meta property="schema:access[^"]*">[^<]*</meta>\n')
 
@@ -163,10 +165,12 @@ def render_epub(reader: Reader, assembled: Path, templates: Path, metadata_out: 
 
     write_atomic(metadata_out, epub_metadata(reader, templates))
     write_atomic(cover_out, reader_cover(reader))
-    tmp = epub_out.with_name(f".{epub_out.name}.part")
+    fd, name = tempfile.mkstemp(dir=epub_out.parent, prefix=f".{epub_out.name}.", suffix=".part")
+    os.close(fd)  # a name of its own: two builds never share it
+    tmp = Path(name)
     try:
-        run_pandoc(assembled, "epub3", epub_args(reader, templates, metadata_out, cover_out),
-                   output=tmp, source_date_epoch=build_epoch(reader), sandbox=False)
+        render(reader, assembled, "epub3", epub_args(reader, templates, metadata_out, cover_out),
+               output=tmp, source_date_epoch=build_epoch(reader), sandbox=False)
         epub = with_package_meta(tmp.read_bytes(), metadata_out.read_text())
         edition = reader.page_source
         source = page_source(reader.title, edition.label, reader.version, reader.identifier)

@@ -17,18 +17,20 @@ import json
 import logging
 import re
 from collections.abc import Callable, Iterator
+from html import escape as html_escape
 from pathlib import Path
 
 import jinja2
 
 from .assets import PDF_NOTES_FILTER, PDF_STYLESHEETS
+from .buildlock import scratch
 from .citing import edition_name_css
 from .config import Edition, Reader
 from .dates import build_epoch, iso_timestamp
 from .errors import ReaderError
 from .fsutil import write_atomic
 from .pagemap import page_map, place_paragraph_numbers
-from .pandoc import common_args, run_pandoc
+from .pandoc import common_args, render
 
 PDF_VARIANT = "pdf/ua-1"
 MAX_HYPHENATED_RUN = 2  # consecutive lines ending in a hyphen, at most
@@ -43,10 +45,10 @@ def print_html(reader: Reader, assembled: Path, edition: Edition, templates: Pat
         "--section-divs",
         "--wrap=none",  # no line breaks inside attributes (they end up in the PDF metadata)
         f"--lua-filter={templates / PDF_NOTES_FILTER}",
-        f"--variable=edition:{edition.label}",
+        f"--variable=edition:{html_escape(edition.label)}",  # variables are not escaped
         f"--variable=created:{iso_timestamp(build_epoch(reader))}",
     ]
-    return run_pandoc(assembled, "html5", args)
+    return render(reader, assembled, "html5", args)
 
 
 def edition_css(edition: Edition, templates: Path) -> str:
@@ -128,6 +130,34 @@ def hyphen_ladders(document) -> list:  # -> [element]
     return found
 
 
+def overflowing_text(document) -> list[tuple[str, str]]:
+    """(nearest id, text) of each piece of text that runs past the right edge of its block.
+
+    ``overflow-wrap: anywhere`` breaks a word too wide for the line, but WeasyPrint 70 misses
+    some break opportunities (a word glued to an inline box, its issue 1614); such text would
+    be cut off at the page edge, so it is found here and the build stops instead.
+    """
+    found = []
+
+    def walk(box, ident: str) -> None:
+        element = getattr(box, "element", None)
+        ident = (element.get("id") if element is not None else None) or ident
+        for child in getattr(box, "children", ()):
+            if type(child).__name__ != "LineBox":
+                walk(child, ident)
+                continue
+            right = box.content_box_x() + box.width
+            for text in child.descendants():
+                if getattr(text, "text", "").strip() and \
+                        text.position_x + text.width > right + OVERFLOW_TOLERANCE:
+                    found.append((ident, text.text.strip()))
+
+    for page in document.pages:
+        walk(page._page_box, "")
+    return found
+
+
+OVERFLOW_TOLERANCE = 1  # CSS px: rounding, never a glyph
 _FONT_FACE_URL = re.compile(r"@font-face\s*\{[^}]*?url\(\s*[\"']?([^\"')]+)", re.S)
 
 
@@ -174,6 +204,12 @@ def html_to_pdf(html: str, root: Path, stylesheets: list[Path], extra_css: str,
         pdf = document.write_pdf(pdf_variant=PDF_VARIANT)
     if warnings:
         raise ReaderError("WeasyPrint", f"{len(warnings)} warning(s), first: {warnings[0]}")
+    if overflow := overflowing_text(document):
+        where, text = overflow[0]
+        place = f" in #{where}" if where else ""
+        raise ReaderError("WeasyPrint", f"text runs off the page{place} "
+                          f"(“{text[:30]}…”): a word too long for the line that could not be "
+                          "broken; put a space before it in the source, or drop it with a rule")
     return pdf
 
 
@@ -184,11 +220,12 @@ def render_pdf(reader: Reader, edition: Edition, assembled: Path, templates: Pat
     html = print_html(reader, assembled, edition, templates)
     write_atomic(html_out, html)
     maps: list[dict] = []
-    pdf = html_to_pdf(html, reader.root, [templates / f for f in PDF_STYLESHEETS],
-                      edition_css(edition, templates) + edition_name_css(edition.label),
-                      on_layout=(lambda document: maps.append(
-                          page_map(document, edition.id, edition.label)))
-                      if page_map_out else None)
+    with scratch(reader.root):  # WeasyPrint's font folder: inside build/, swept if killed
+        pdf = html_to_pdf(html, reader.root, [templates / f for f in PDF_STYLESHEETS],
+                          edition_css(edition, templates) + edition_name_css(edition.label),
+                          on_layout=(lambda document: maps.append(
+                              page_map(document, edition.id, edition.label)))
+                          if page_map_out else None)
     if page_map_out is not None:
         write_atomic(page_map_out, json.dumps(maps[0], ensure_ascii=False, indent=1) + "\n")
     write_atomic(pdf_out, pdf)

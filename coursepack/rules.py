@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from . import patterns
+
 ACTIONS = ("drop", "keep", "title", "dek", "byline", "heading", "paragraph", "blockquote",
            "commentary", "section_break", "embedded_post", "source_note")
 # Metadata a reading has at most once: one unit, taken by one rule.
@@ -33,26 +35,22 @@ RULESET_DIR = Path(__file__).resolve().parent / "rulesets"
 
 
 # --- the one place user patterns meet the regular-expression engine ------------------------
-# Python's re for now; switching to the linear-time matcher (coursepack/patterns.py, RE2) is
-# these three bodies: patterns.problem, patterns.group_names, patterns.search. The shipped rule
-# sets and readings use only syntax RE2 accepts (no look-around, no back-references).
+# The linear-time matcher (coursepack/patterns.py, RE2): no pattern can hang a build. The
+# shipped rule sets and readings use only syntax RE2 accepts (no look-around or
+# back-references).
 
 
 def pattern_error(pattern: str) -> str | None:
-    """Why a user's pattern cannot be used, or None."""
-    try:
-        re.compile(pattern)
-    except re.error as exc:
-        return f"invalid regular expression ({exc})"
-    return None
+    """Why a user's pattern cannot be used (RE2 cannot take it, or it is too costly), or None."""
+    return patterns.problem(pattern)
 
 
 def pattern_groups(pattern: str) -> set[str]:
-    return set(re.compile(pattern).groupindex)
+    return patterns.group_names(pattern)
 
 
-def search(pattern: str, text: str) -> re.Match[str] | None:
-    return re.search(pattern, text)
+def search(pattern: str, text: str):  # -> re2 match | None (.group(name), .start(), .end())
+    return patterns.search(pattern, text)
 
 
 # --- rules ---------------------------------------------------------------------------------
@@ -253,7 +251,7 @@ def parse_rule(p: Problems, data: Any, where: str, origin: str = "") -> Rule | N
               "(from, to/until)")
     if d.get("pattern"):
         if problem := pattern_error(d["pattern"]):
-            p.add(f"{where}.pattern", problem)
+            p.add(f"{where}.pattern", f"rule '{d.get('name', '')}': {problem}")
         elif action == "embedded_post" and "text" not in pattern_groups(d["pattern"]):
             p.add(f"{where}.pattern", "an embedded_post pattern needs a (?P<text>...) group")
     attribution = None

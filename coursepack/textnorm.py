@@ -66,8 +66,8 @@ def normalise(text: str) -> str:
 # links, citations (@key), raw HTML, maths, sub/superscript, spans, tables, entities.
 _INLINE_SPECIAL = re.compile(r"([\\`*_\[\]{}<>@$~^|&#])")
 # Line starts that pandoc would read as a list, a heading, a quotation or a div fence.
-_LIST_START = re.compile(r"^(\(?(?:\d+|[a-zA-Z]|[ivxlcdmIVXLCDM]+|\\#))([.)])(\s|$)")
-_BLOCK_START = re.compile(r"^([-+:=%])")
+_LIST_START = re.compile(r"^(\(?(?:\d+|[a-zA-Z]|[ivxlcdmIVXLCDM]+|\\#))([.)])(\s|$)", re.M)
+_BLOCK_START = re.compile(r"^([-+:=%])", re.M)
 
 
 def escape_markdown(text: str) -> str:
@@ -75,6 +75,12 @@ def escape_markdown(text: str) -> str:
     text = _INLINE_SPECIAL.sub(r"\\\1", text)
     text = _LIST_START.sub(r"\1\\\2\3", text)
     return _BLOCK_START.sub(r"\\\1", text)
+
+
+def attribute_value(text: str) -> str:
+    """Plain text for a quoted pandoc attribute value (``label="..."``): normalised, so its
+    quotes are curly, and without backslashes; it cannot close the quotes or the braces."""
+    return normalise(text).replace("\\", "")
 
 
 def to_markdown(text: str) -> str:

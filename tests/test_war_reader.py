@@ -9,7 +9,6 @@ smaller type, numbered sections kept, the Project Gutenberg name and licence gon
 from __future__ import annotations
 
 import re
-import subprocess
 import zipfile
 from math import sqrt
 from pathlib import Path
@@ -22,6 +21,7 @@ from coursepack.errors import ReaderError
 from coursepack.glossary import check_readings, load_glossary
 
 from .conftest import copy_project, doit
+from .pdftext import pages_text
 
 READER = "readers/war-and-the-state.yaml"
 
@@ -34,9 +34,7 @@ def out(tmp_path_factory) -> Path:
 
 
 def pages(pdf: Path) -> list[str]:
-    text = subprocess.run(["pdftotext", "-enc", "UTF-8", str(pdf), "-"], capture_output=True,
-                          text=True, check=True).stdout
-    return [" ".join(page.split()) for page in text.split("\f")]
+    return [" ".join(page.split()) for page in pages_text(pdf)]
 
 
 def test_the_pdf_has_real_paragraphs_not_lines(out):

