@@ -43,10 +43,10 @@ PKG = Path("coursepack")
 def code(*modules: str) -> list[str]:
     """The package modules a stage runs: editing them re-runs the stage."""
     files = []
-    # config reads the rules (rules, textshape, textnorm) of every reading, in every task
-    for m in ("config", "rules", "textshape", "textnorm", "errors", "forms", "fsutil", "build",
-              "assets", "buildlock",
-              *modules):
+    # config reads the rules (rules, patterns, textshape, textnorm) of every reading, in every
+    # task
+    for m in ("config", "rules", "patterns", "textshape", "textnorm", "errors", "forms",
+              "fsutil", "build", "assets", "buildlock", *modules):
         package = PKG / m  # a stage split into a package: every module of it
         files += sorted(map(str, package.glob("*.py"))) if package.is_dir() else [f"{package}.py"]
     return files
@@ -152,8 +152,8 @@ def task_pdf():
             "actions": [(run_action, [build_pdf, READER_FILE, edition.id])],
             "file_dep": [*_render_deps(reader), *fonts, str(reader.path),
                          *(str(templates / t) for t in PDF_TEMPLATES),
-                         *code("render_pdf", "pagemap", "textstream", "paragraphs", "citing",
-                               "annotate", "markdown", *APPARATUS_CODE)],  # citing's imports
+                         *code("render_pdf", "syslibs", "pagemap", "textstream", "paragraphs",
+                               "citing", "annotate", "markdown", *APPARATUS_CODE)],
             # The page-list edition also writes the page map the EPUB's page list comes from.
             "targets": [str(p) for p in pdf_path(reader, edition.id)]
             + ([str(page_map_path(reader))] if edition.id == reader.page_list_edition else []),
