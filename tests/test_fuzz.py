@@ -524,3 +524,46 @@ def test_a_character_no_font_has_is_named_where_it_is_written(fuzz_project):
     assert line.startswith("error: sources/fuzz/fuzz.txt:3: the A4 edition: WeasyPrint: "), line
     assert "(U+65E5)" in line
     assert not list((fuzz_project / "build").rglob("*.pdf"))
+
+
+# What the fuzzer found, kept as cases of their own (each crashed with a TypeError, OSError or
+# ValueError before it was fixed).
+FOUND = [
+    ("reading", {"rules": [{"name": "r", "reason": "x", "action": "drop", "line": "1.",
+                            "join": []}]}, "rules[0].join: expected a whole number, got list"),
+    ("reading", {"rules": [{"name": "r", "reason": "x", "action": "drop", "line": "1.",
+                            "count": "two"}]}, "rules[0].count: expected a whole number"),
+    ("reading", {"use": [{"set": "wordpress", "except": [["comment-form"]]}]},
+     "rule set 'wordpress' has no rule"),
+    ("reading", {"use": ["a" * 300]}, "use[0]: no rule set 'aaaa"),
+    ("reading", {"raw": "a" * 300}, "raw: 'aaaa"),
+    ("reader", {"csl": "a" * 300}, "csl: 'aaaa"),
+    ("reader", {"page_list_edition": [None]}, "page_list_edition: expected text, got list"),
+]
+
+
+@pytest.mark.parametrize(("which", "change", "message"), FOUND,
+                         ids=[f"{w}-{next(iter(c))}" for w, c, _ in FOUND])
+def test_what_the_fuzzer_found_is_one_line(fuzz_project, monkeypatch, which, change, message):
+    monkeypatch.chdir(fuzz_project)
+    raw = "\n".join(PROSE).encode()
+    reading, reader = ({**READING, **change}, READER) if which == "reading" else \
+        (READING, {**READER, **change})
+    files = {"fuzz.yaml": dump(reading), "fuzz.txt": raw, "part.md": b"x", "notes.yaml": b"",
+             "glossary.yaml": b""}
+    load_reader.cache_clear()
+    with pytest.raises(ReaderError) as caught:
+        load_reader(write_case(fuzz_project, files, dump(reader)))
+    assert_names_a_file(caught.value, fuzz_project)
+    assert message in str(caught.value)
+
+
+def test_a_null_optional_value_is_as_if_left_out(fuzz_project, monkeypatch):
+    monkeypatch.chdir(fuzz_project)
+    files = {"fuzz.yaml": dump({**READING, "dek": None, "short_title": None}),
+             "fuzz.txt": "\n".join(PROSE).encode(), "part.md": b"x", "notes.yaml": b"",
+             "glossary.yaml": b""}
+    load_reader.cache_clear()
+    reader = load_reader(write_case(fuzz_project, files, dump(READER)))
+    assert reader.readings[0].dek == ""
+    assert reader.readings[0].short_title == READING["title"]
