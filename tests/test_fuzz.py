@@ -567,3 +567,15 @@ def test_a_null_optional_value_is_as_if_left_out(fuzz_project, monkeypatch):
     reader = load_reader(write_case(fuzz_project, files, dump(READER)))
     assert reader.readings[0].dek == ""
     assert reader.readings[0].short_title == READING["title"]
+
+
+def test_a_fenced_div_left_open_in_a_part_is_named_there(tmp_path):
+    """Found by the fuzzer: '::: {.x}' left open in a part passed assembly (pandoc only
+    warned, on the terminal) and failed the renders naming build/…/reader.md."""
+    from coursepack.safety import check_markdown
+
+    part = tmp_path / "part.md"
+    part.write_text("Intro.\n\n::: {.x}\n\nText.\n", encoding="utf-8")
+    with pytest.raises(ReaderError) as caught:
+        check_markdown(part.read_text(encoding="utf-8"), part, tmp_path)
+    assert str(caught.value).startswith("part.md:3: Div at line 3 column 1 unclosed")
