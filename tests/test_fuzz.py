@@ -70,6 +70,8 @@ PRINTABLE = [t for t in HOSTILE + PROSE
 printable_texts = st.lists(st.sampled_from(PRINTABLE), min_size=1, max_size=3).map(" ".join)
 texts = st.sampled_from(HOSTILE + PROSE) | st.text(max_size=30) \
     | st.lists(st.sampled_from(HOSTILE + PROSE), min_size=2, max_size=3).map(" ".join)
+# Mostly text the configuration accepts, so that most cases reach the later stages.
+mixed_texts = st.one_of(printable_texts, printable_texts, texts)
 scalars = st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats() | texts
 values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=3)
                       | st.dictionaries(texts, inner, max_size=3), max_leaves=6)
@@ -94,7 +96,7 @@ def rarely(strategy, usual=None, odds: int = 6):
 
 @st.composite
 def raw_lines(draw, tame: bool = False) -> list[str]:
-    return draw(st.lists(st.sampled_from(PROSE) | (printable_texts if tame else texts),
+    return draw(st.lists(st.sampled_from(PROSE) | (printable_texts if tame else mixed_texts),
                          min_size=1, max_size=12))
 
 
@@ -158,12 +160,13 @@ def good_rule(draw, lines: list[str]) -> dict:
     action = draw(st.sampled_from(ACTIONS))
     lines = [x for x in lines if x.strip()] or ["x"]
     line = draw(st.sampled_from(lines))
-    rule = {"name": "", "reason": f"Reason: {draw(texts)}", "action": action}
+    rule = {"name": "", "reason": f"Reason: {draw(mixed_texts)}", "action": action}
     kind = draw(st.sampled_from(["line", "starts_with", "pattern", "block"]))
     if action == "embedded_post":
         rule["pattern"] = f"^(?P<text>{re.escape(line[:draw(st.integers(1, 20))])}.*)$"
-        rule["attribution"] = {"author": f"A. {draw(texts)}", "date": f"1 May {draw(texts)}",
-                               "handle": draw(texts), "platform": draw(texts)}
+        rule["attribution"] = {"author": f"A. {draw(mixed_texts)}",
+                               "date": f"1 May {draw(mixed_texts)}",
+                               "handle": draw(mixed_texts), "platform": draw(mixed_texts)}
     elif kind == "line":
         rule["line"] = line
     elif kind == "starts_with":
@@ -190,7 +193,7 @@ def good_rule(draw, lines: list[str]) -> dict:
     if action in TEXT_ACTIONS and draw(st.booleans()):
         start = draw(st.integers(0, max(0, len(line) - 1)))
         rule["replace"] = {"find": line[start:start + draw(st.integers(1, 8))].strip() or "x",
-                           "with": draw(texts)}
+                           "with": draw(mixed_texts)}
     return rule
 
 
@@ -353,7 +356,7 @@ def reading_files(draw, tame: bool = False) -> dict[str, bytes]:
     for key in draw(rarely(st.lists(st.sampled_from(READING_KEYS), min_size=1, max_size=2,
                                      unique=True), [], odds=4)):
         free_text = key in FREE_TEXT and draw(st.booleans())  # hostile text where text goes
-        reading[key] = draw(texts if free_text else values_for.get(key, values | paths))
+        reading[key] = draw(mixed_texts if free_text else values_for.get(key, values | paths))
     return files_of(reading, lines, draw, tame)
 
 
@@ -366,10 +369,29 @@ def files_of(reading: dict, lines: list[str], draw, tame: bool) -> dict[str, byt
     return {"fuzz.yaml": text.encode("utf-8", errors="surrogatepass"),
             "fuzz.txt": raw_bytes(lines, draw, tame),
             "part.md": part.encode("utf-8", errors="surrogatepass"),
-            "notes.yaml": dump({"notes": draw(st.lists(note(lines), max_size=3)
+            "notes.yaml": dump({"notes": draw(tame_notes(lines) if tame else
+                                              st.lists(note(lines), max_size=3)
                                               | rarely(values, odds=8))}),
-            "glossary.yaml": dump({"terms": draw(st.lists(term(lines), min_size=1, max_size=3)
+            "glossary.yaml": dump({"terms": draw(tame_terms(lines) if tame else
+                                                 st.lists(term(lines), min_size=1, max_size=3)
                                                  | rarely(values, odds=8))})}
+
+
+def tame_notes(lines: list[str]):
+    """Well-formed notes, each after a phrase that opens a line of the raw text."""
+    return st.lists(st.sampled_from(lines).flatmap(lambda line: st.fixed_dictionaries({
+        "id": st.just(f"n{abs(hash(line)) % 1000}"), "reading": st.just("fuzz"),
+        "after": st.just(line[:12]), "text": printable_texts})), max_size=2,
+        unique_by=lambda n: n["after"])
+
+
+def tame_terms(lines: list[str]):
+    """Well-formed glossary terms, each a word of the raw text."""
+    words = sorted({w for line in lines for w in re.findall(r"[A-Za-z]{4,}", line)}) or ["task"]
+    return st.lists(st.sampled_from(words), min_size=1, max_size=2, unique=True).flatmap(
+        lambda chosen: st.tuples(*[printable_texts] * len(chosen)).map(lambda definitions: [
+            {"id": f"t{i}", "term": w, "definition": d, "forms": [w]}
+            for i, (w, d) in enumerate(zip(chosen, definitions, strict=True))]))
 
 
 def dump(data) -> bytes:
@@ -418,7 +440,7 @@ def reader_file(draw, tame: bool = False) -> bytes:
                odds=4)
     for key in draw(keys):
         free_text = key in FREE_TEXT and (tame or draw(st.booleans()))
-        reader[key] = draw((printable_texts if tame else texts) if free_text
+        reader[key] = draw((printable_texts if tame else mixed_texts) if free_text
                            else values_for.get(key, values | paths))
     text = yaml.safe_dump(reader, allow_unicode=True, sort_keys=False)
     if not tame and (tag := draw(rarely(st.sampled_from(TAGS), odds=20))):
@@ -442,7 +464,7 @@ def fuzz_project(tmp_path_factory) -> Path:
     return copy_project(tmp_path_factory.mktemp("fuzz") / "project")
 
 
-@settings(max_examples=80, deadline=None, database=None,
+@settings(max_examples=150, deadline=None, database=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                                  HealthCheck.data_too_large])
 @given(files=reading_files(), reader=reader_file())
@@ -579,3 +601,15 @@ def test_a_fenced_div_left_open_in_a_part_is_named_there(tmp_path):
     with pytest.raises(ReaderError) as caught:
         check_markdown(part.read_text(encoding="utf-8"), part, tmp_path)
     assert str(caught.value).startswith("part.md:3: Div at line 3 column 1 unclosed")
+
+
+def test_line_and_paragraph_separators_are_spaces_in_text_and_escaped_in_messages():
+    """Found by the fuzzer: U+2028 in a raw text stopped the PDF (no typeface has a glyph for
+    it), and the message quoting it broke in two lines."""
+    from coursepack.forms import printable
+    from coursepack.textnorm import normalise_space
+
+    assert normalise_space("one\u2028two\u2029three") == "one two three"
+    assert printable("a\u2028b") == "a<U+2028>b"
+    assert str(ReaderError("x.txt", "quoting “\u2028”")).splitlines() == [
+        "x.txt: quoting “<U+2028>”"]
