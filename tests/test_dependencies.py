@@ -138,7 +138,11 @@ EDITS = [
          ("epub-files",)),
     Edit("epub-metadata", "templates/epub-metadata.xml.j2", "{{ summary }}",
          "{{ summary }} QX0407", EPUB, "QX0407", ("epub-files",)),
+    Edit("paragraph-numbers-css", "templates/paragraph-numbers.css", "",
+         "\n/* QX0410 */\n", RENDER, "QX0410", ("epub-files",)),
     Edit("print-notes-filter", "templates/print-notes.lua", "", "\n-- QX0408\n", PDFS),
+    Edit("epub-numbers-filter", "templates/epub-paragraph-numbers.lua", "", "\n-- QX0411\n",
+         EPUB),
     Edit("backlinks-filter", "filters/backlinks.lua", "", "\n-- QX0409\n", RENDER),
 ]
 # Edits checked for staleness only: they would break the build or change nothing visible.
@@ -150,6 +154,16 @@ STATUS_ONLY = [
     Edit("code-cover", "coursepack/cover.py", "", "\n# edited\n", EPUB),
     Edit("code-check", "coursepack/check/pdf.py", "", "\n# edited\n", frozenset()),
 ]
+
+
+
+
+def test_every_template_filter_and_style_has_an_edit_case():
+    """A template, filter or citation style added later gets its own case here."""
+    edited = {e.path for e in EDITS + STATUS_ONLY}
+    files = {str(p.relative_to(REPO)) for folder in ("templates", "filters", "styles")
+             for p in (REPO / folder).iterdir() if p.is_file()}
+    assert files - edited == set()
 
 
 # --------------------------------------------------------------------------- the project
