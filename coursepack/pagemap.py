@@ -52,14 +52,24 @@ def _first_text(box):
 
 
 def _numbers(box, line=None):
-    """(number box, the line box it opens) for every paragraph number inside ``box``."""
+    """(number box, the line box it opens) for every paragraph number inside ``box``.
+
+    A number whose anchor is out of the flow (print.css positions empty anchors absolutely)
+    stands beside its paragraph's lines, not inside one: it opens the next line box."""
+    pending = []
     for child in _children(box):
         if type(child).__name__ == "LineBox":
+            yield from ((number, child) for number in pending)
+            pending = []
             yield from _numbers(child, child)
         elif _is_number(child):
-            yield child, line
+            if line is None:
+                pending.append(child)
+            else:
+                yield child, line
         else:
             yield from _numbers(child, line)
+    yield from ((number, None) for number in pending)
 
 
 def place_paragraph_numbers(document) -> int:
