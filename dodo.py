@@ -31,6 +31,7 @@ from coursepack.config import load_project_reader
 from coursepack.dates import build_epoch, reader_inputs
 from coursepack.dist import dist_targets, git_unchanged, make_dist
 from coursepack.report import BuildSummary
+from coursepack.tools import COLOPHON_TOOLS, EPUB_TOOLS, PDF_TOOLS, installed_versions
 
 DOIT_CONFIG = {"default_tasks": ["pdf", "epub"], "verbosity": 1, "reporter": BuildSummary}
 READER_FILE = get_var("reader", "reader.yaml")
@@ -42,8 +43,10 @@ PKG = Path("coursepack")
 def code(*modules: str) -> list[str]:
     """The package modules a stage runs: editing them re-runs the stage."""
     files = []
-    for m in ("config", "errors", "forms", "fsutil", "build", "assets", "buildlock",
-              *modules):
+    # config reads the rules (rules, patterns, textshape, textnorm) of every reading, in every
+    # task
+    for m in ("config", "rules", "patterns", "textshape", "textnorm", "errors", "forms",
+              "fsutil", "build", "assets", "buildlock", *modules):
         package = PKG / m  # a stage split into a package: every module of it
         files += sorted(map(str, package.glob("*.py"))) if package.is_dir() else [f"{package}.py"]
     return files
@@ -57,6 +60,13 @@ def _reader():
 def _epoch() -> int:
     """SOURCE_DATE_EPOCH (coursepack.dates): when it changes, the artifacts are rendered again."""
     return or_exit(build_epoch, _reader())
+
+
+@cache
+def _tools(names: tuple[str, ...]) -> dict[str, str]:
+    """The installed versions of the tools a task runs (coursepack.tools): not files, so a
+    setting of the task; a new pandoc or WeasyPrint makes its outputs again."""
+    return installed_versions(names)
 
 
 APPARATUS_CODE = ("insert", "citations", "notes", "glossary")
@@ -118,6 +128,7 @@ def task_assemble():
                "safety", "pandoc",
                *APPARATUS_CODE),
         "targets": [str(paths(reader)["assembled"])],
+        "uptodate": [config_changed({"tools": _tools(COLOPHON_TOOLS)})],  # the colophon's
         "clean": True,
     }
 
@@ -141,11 +152,13 @@ def task_pdf():
             "actions": [(run_action, [build_pdf, READER_FILE, edition.id])],
             "file_dep": [*_render_deps(reader), *fonts, str(reader.path),
                          *(str(templates / t) for t in PDF_TEMPLATES),
-                         *code("render_pdf", "pagemap", "textstream", "paragraphs", "citing")],
+                         *code("render_pdf", "syslibs", "pagemap", "textstream", "paragraphs",
+                               "citing", "annotate", "markdown", *APPARATUS_CODE)],
             # The page-list edition also writes the page map the EPUB's page list comes from.
             "targets": [str(p) for p in pdf_path(reader, edition.id)]
             + ([str(page_map_path(reader))] if edition.id == reader.page_list_edition else []),
-            "uptodate": [config_changed({"edition": repr(edition), "epoch": _epoch()})],
+            "uptodate": [config_changed({"edition": repr(edition), "epoch": _epoch(),
+                                         "tools": _tools(PDF_TOOLS)})],
             "clean": True,
         }
 
@@ -163,7 +176,7 @@ def task_epub():
                      *sorted(str(f) for f in Path("fonts").glob("*.ttf")),  # the cover's
                      *code("render_epub", "cover", "pagelist", "textstream")],
         "targets": [str(p["epub"]), str(p["epub_metadata"]), str(p["cover"])],
-        "uptodate": [config_changed({"epoch": _epoch()})],
+        "uptodate": [config_changed({"epoch": _epoch(), "tools": _tools(EPUB_TOOLS)})],
         "clean": True,
     }
 
@@ -188,7 +201,8 @@ def task_check():
                  *(str(pdf_path(reader, e.id)[1]) for e in reader.editions)]
     return {
         "actions": [(run_action, [check_artifacts, READER_FILE])],
+        # check/reader.py finds each part's words in the outputs (markdown, textnorm)
         "file_dep": [*artifacts, str(page_map_path(reader)),
-                     *code("check", "pagelist", "textstream")],
+                     *code("check", "pagelist", "textstream", "markdown", "textnorm")],
         "verbosity": 2,
     }

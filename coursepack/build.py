@@ -126,7 +126,7 @@ def or_exit(function: Callable[..., T], *args: object) -> T:
 
 
 def clean_reading(reader_file: str, reading_id: str) -> None:
-    from .clean import clean_text
+    from .clean import clean_text, size_warning
 
     reader = load_reader(reader_file)
     reading = reader.reading(reading_id)
@@ -137,6 +137,8 @@ def clean_reading(reader_file: str, reading_id: str) -> None:
     md_out, audit_out = clean_path(reader, reading_id)
     write_atomic(audit_out, "\n".join(cleaned.audit) + "\n")
     write_atomic(md_out, cleaned.doc.text())
+    if warning := size_warning(cleaned.doc.blocks):  # it builds, slowly: one line, not fatal
+        print(f"warning: {_rel(reader, reading.yaml_path)}: {warning}", file=sys.stderr)
 
 
 def check_words(cleaned: str, raw: str, where: str) -> None:
@@ -292,6 +294,10 @@ def assemble_reader(reader_file: str) -> None:
     for part in reader.parts:  # the editors' Markdown: no image from outside, no raw HTML ...
         if part.file is not None:
             check_markdown(texts[part.id], part.file, reader.root)
+        if part.file is not None and not part.generated and not texts[part.id].strip():
+            raise ReaderError(_rel(reader, part.file), f"empty, but it is the text of the part "
+                              f"'{part.title}' ({part.key}); write the part, or remove it from "
+                              "the reader file")
     texts, chapters = apparatus_chapters(reader, docs, texts)
     text = assemble(reader, docs, index, texts, tool_versions(), paths(reader)["templates"],
                     chapters)
@@ -317,8 +323,13 @@ def build_epub(reader_file: str) -> None:
 
     reader = load_reader(reader_file)
     p = paths(reader)
-    render_epub(reader, p["assembled"], p["templates"], p["epub_metadata"], p["epub"],
-                p["cover"], page_map_path(reader))
+    try:
+        render_epub(reader, p["assembled"], p["templates"], p["epub_metadata"], p["epub"],
+                    p["cover"], page_map_path(reader))
+    except ReaderError as exc:
+        if exc.where != "page list":  # print and EPUB out of step: name the reader built
+            raise
+        raise ReaderError(_rel(reader, reader.path), f"page list: {exc.message}") from None
 
 
 def check_artifacts(reader_file: str) -> None:

@@ -585,3 +585,21 @@ def _describe(before: str, after: str) -> str:
     if "..." in before:
         what.append("three dots to an ellipsis")
     return ", ".join(what) or "characters normalised"
+
+
+# What a reader is made for (README, "What a reader is made for"): readings of essay or chapter
+# length. Far beyond it, a reading still builds, but each edition takes minutes and GBs.
+MADE_FOR_WORDS = 20_000
+FAR_BEYOND_WORDS = 100_000
+WORDS_PER_A4_PAGE = 600  # measured: one plain reading at 10.5 pt
+
+
+def size_warning(blocks: list[str]) -> str | None:
+    """The warning for a cleaned reading far longer than a reader is made for, or None."""
+    words = sum(len(block.split()) for block in blocks)
+    if words <= FAR_BEYOND_WORDS:
+        return None
+    return (f"the cleaned text has {words:,} words (about {words // WORDS_PER_A4_PAGE:,} A4 "
+            f"pages); a reader is made for readings of up to about {MADE_FOR_WORDS:,} words, "
+            "and each edition of this one will take minutes to typeset: keep only what the "
+            "course reads (a drop or keep rule), or split it into several readings")

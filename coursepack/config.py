@@ -245,7 +245,8 @@ class _Collector:
 
     def mapping(self, data: Any, where: str, required: dict[str, type],
                 optional: dict[str, type]) -> dict[str, Any]:
-        """Check a mapping's keys and value types; return it (or {} when it is not a mapping)."""
+        """Check a mapping's keys and value types; return its usable part ({} when it is not
+        a mapping)."""
         if not isinstance(data, dict):
             self.add(where, "expected a mapping of keys to values")
             return {}
@@ -269,15 +270,24 @@ class _Collector:
             if value is not None and not isinstance(value, kind):
                 self.add(_join(where, key), f"expected {_kind_name(kind)}, "
                          f"got {type(value).__name__}")
-        return data
+        # A null or a value of the wrong type (reported above) is left out: later checks and
+        # defaults see only values of the right type.
+        return {k: v for k, v in data.items()
+                if k not in known or (v is not None and isinstance(v, known[k]))}
 
     def path_in_project(self, value: Any, where: str, root: Path, base: Path) -> Path | None:
         """Resolve a path named in YAML relative to ``base`` (the folder of the file that names
         it); it must stay inside the project (``root``) and name an existing file."""
         if not isinstance(value, str) or not value:
             return None
-        resolved = (base / value).resolve()
         relative_to = _folder(base, root)
+        try:
+            resolved = (base / value).resolve()
+            resolved.is_file()  # a name too long for the file system, a NUL: not a path at all
+        except (OSError, ValueError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            self.add(where, f"'{value[:80]}' is not a usable path ({reason}); check the path")
+            return None
         if not resolved.is_relative_to(root.resolve()):
             self.add(where, f"'{value}' points outside the project (paths here are relative to "
                      f"{relative_to}); keep every input inside the project folder")
@@ -361,8 +371,8 @@ def _rulesets(c: _Collector, names: list, reading_path: Path, root: Path
             path = c.path_in_project(name, f"use[{i}]", root, reading_path.parent)
             if path is None:
                 continue
-        elif not path.is_file():
-            c.add(f"use[{i}]", f"no rule set '{name}'; the shipped sets are "
+        elif len(name) > 100 or not path.is_file():
+            c.add(f"use[{i}]", f"no rule set '{name[:100]}'; the shipped sets are "
                   f"{', '.join(shipped_rulesets())} (a path of your own needs a / or .yaml)")
             continue
         where = _relpath(path, root)
@@ -377,7 +387,7 @@ def _rulesets(c: _Collector, names: list, reading_path: Path, root: Path
         if ruleset and not p.items:
             names_in_set = {r.name for r in ruleset.rules}
             for rule_name in skip:
-                if rule_name not in names_in_set:
+                if not isinstance(rule_name, str) or rule_name not in names_in_set:
                     c.add(f"use[{i}].except", f"rule set '{name}' has no rule '{rule_name}'; "
                           f"its rules are {', '.join(sorted(names_in_set))}")
             sets.append(replace(ruleset, rules=tuple(r for r in ruleset.rules

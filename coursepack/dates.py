@@ -35,7 +35,7 @@ def reader_inputs(reader: Reader) -> list[Path]:
     """Every file that affects the artifacts: the reader's files, its directories, the code."""
     root = reader.root
     files = {reader.path, *(root / f for f in INPUT_FILES if (root / f).is_file()),
-             *PACKAGE.glob("*.py")}
+             *package_files()}
     for name in INPUT_DIRS:
         files.update(p for p in (root / name).rglob("*") if p.is_file() and not _hidden(p, root))
     named = [reader.csl if reader.bibliography else None, reader.glossary,
@@ -44,6 +44,11 @@ def reader_inputs(reader: Reader) -> list[Path]:
              *(p for r in reader.readings for p in (r.yaml_path, r.raw_path))]
     files.update(p for p in named if p is not None)
     return sorted(files, key=lambda p: label(p, root))
+
+
+def package_files() -> list[Path]:
+    """Every file of the package: its modules, its subpackages' (check/ …) and their data."""
+    return [p for p in PACKAGE.rglob("*") if p.is_file() and not _hidden(p, PACKAGE)]
 
 
 def label(path: Path, root: Path) -> str:

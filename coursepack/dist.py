@@ -53,14 +53,15 @@ def manifest_name(reader: Reader, version: str) -> str:
     return f"{reader.id}-{version}.manifest.json"
 
 
-def release_version(configured: str, head_tags: Iterable[str]) -> tuple[str, str | None]:
-    """The version is reader.yaml's ``version``; a ``v*`` tag on HEAD must agree with it."""
+def release_version(configured: str, head_tags: Iterable[str],
+                    reader_file: str = "reader.yaml") -> tuple[str, str | None]:
+    """The version is the reader file's ``version``; a ``v*`` tag on HEAD must agree with it."""
     tags = sorted(t for t in head_tags if t.startswith("v"))
     if not tags:
         return configured, None
     if f"v{configured}" in tags:
         return configured, f"v{configured}"
-    raise ReaderError("reader.yaml", f"version is '{configured}' but HEAD is tagged "
+    raise ReaderError(reader_file, f"version is '{configured}' but HEAD is tagged "
                       f"{', '.join(tags)}; make them agree before releasing")
 
 
@@ -278,7 +279,8 @@ def make_dist(reader_file: str) -> None:
 
     reader = load_reader(reader_file)
     state = git_state(reader.root, input_pathspecs(reader))
-    version, tag = release_version(reader.version, state["head_tags"] if state else ())
+    version, tag = release_version(reader.version, state["head_tags"] if state else (),
+                                   label(reader.path, reader.root))
     built = {e.id: pdf_path(reader, e.id)[1] for e in reader.editions}
     built["epub"] = paths(reader)["epub"]
     artifacts = {n: p.read_bytes() for n, p in release_names(reader, version, built).items()}

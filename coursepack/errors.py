@@ -28,11 +28,12 @@ class ReaderErrors(ReaderError):
     """Several problems collected before stopping, so one run reports them all."""
 
     def __init__(self, errors: Iterable[ReaderError]) -> None:
-        self.errors = list(errors)
+        # Flat: a file's own collected problems are listed with the others, not nested.
+        self.errors = [one for e in errors for one in getattr(e, "errors", [e])]
         lines = [str(e) for e in self.errors]
-        noun = "error" if len(lines) == 1 else "errors"
         super().__init__(self.errors[0].where, self.errors[0].message)
-        self.args = (f"{len(lines)} configuration {noun}:\n" + "\n".join(lines),)
+        if len(lines) > 1:  # one problem is one line, as any other ReaderError
+            self.args = (f"{len(lines)} configuration errors:\n" + "\n".join(lines),)
 
     def __str__(self) -> str:
         return self.args[0]

@@ -20,9 +20,10 @@ from typing import Any
 # C0 controls (except tab and line feed), DEL and C1 controls: never text. XML 1.0 forbids
 # most of them, terminals obey some of them (ESC starts a control sequence).
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-# What must not reach a terminal raw: every control character, and the bidirectional
+# What must not reach a terminal raw: every control character, the line and paragraph
+# separators (a line of text would break in two), and the bidirectional
 # overrides and isolates, which reorder what a person sees.
-UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 def codepoint(char: str) -> str:

@@ -54,11 +54,23 @@ def load_notes(data: Any, where: str) -> tuple[Note, ...]:
 
 
 def check_readings(notes: tuple[Note, ...], readings: set[str], where: str) -> None:
-    bad = [n for n in notes if n.reading not in readings]
-    if bad:
-        raise ReaderErrors(ReaderError(where, f"note '{n.id}' names unknown reading "
-                                       f"'{n.reading}'; use one of {', '.join(sorted(readings))}")
-                           for n in bad)
+    """Every note is for a reading of this reader: one line per reading it lacks, however many
+    notes name it (a reading left out of the reader is one cause, not one error per note)."""
+    unknown: dict[str, list[str]] = {}
+    for note in notes:
+        if note.reading not in readings:
+            unknown.setdefault(note.reading, []).append(note.id)
+    if unknown:
+        listed = ", ".join(sorted(readings)) or "none"
+        raise ReaderErrors(ReaderError(
+            where, f"{_notes(ids)} for reading '{reading}', which the reader does not list "
+            f"(its readings: {listed}); add the reading to the reader file's readings, or "
+            "remove or correct those notes") for reading, ids in unknown.items())
+
+
+def _notes(ids: list[str]) -> str:
+    names = ", ".join(f"'{i}'" for i in ids[:3]) + (", …" if len(ids) > 3 else "")
+    return f"note {names} is" if len(ids) == 1 else f"{len(ids)} notes ({names}) are"
 
 
 def note_markup(note: Note) -> str:

@@ -213,6 +213,35 @@ def html_to_pdf(html: str, root: Path, stylesheets: list[Path], extra_css: str,
     return pdf
 
 
+# The text a WeasyPrint problem quotes: a character no font has ("日" (U+65E5)), or the start
+# of a line that runs off the page (“…”).
+_QUOTED = re.compile(r'"([^"]+)" \(U\+|“([^“”…]{4,})…?”')
+
+
+def source_of(message: str, reader: Reader) -> str:
+    """The input file (and line) holding the text a typesetting problem quotes, so the message
+    names where to fix it; the reader file when it is found nowhere (or nothing is quoted)."""
+    from .fsutil import read_text
+
+    match = _QUOTED.search(message)
+    needle = match and (match.group(1) or match.group(2))
+    files = [*(p for r in reader.readings for p in (r.raw_path, r.yaml_path)),
+             *reader.part_files, *(p for p in (reader.glossary, reader.editor_notes,
+                                                reader.bibliography) if p), reader.path]
+    for path in files if needle else ():
+        try:
+            text = read_text(path)
+        except ReaderError:
+            continue
+        if (at := text.find(needle)) >= 0:
+            return f"{_relative(path, reader.root)}:{text.count(chr(10), 0, at) + 1}"
+    return _relative(reader.path, reader.root)
+
+
+def _relative(path: Path, root: Path) -> str:
+    return str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
+
+
 def render_pdf(reader: Reader, edition: Edition, assembled: Path, templates: Path,
                html_out: Path, pdf_out: Path, page_map_out: Path | None = None) -> None:
     """The PDF task's action: write the print HTML (for inspection) and the PDF, atomically;
@@ -220,12 +249,18 @@ def render_pdf(reader: Reader, edition: Edition, assembled: Path, templates: Pat
     html = print_html(reader, assembled, edition, templates)
     write_atomic(html_out, html)
     maps: list[dict] = []
-    with scratch(reader.root):  # WeasyPrint's font folder: inside build/, swept if killed
-        pdf = html_to_pdf(html, reader.root, [templates / f for f in PDF_STYLESHEETS],
-                          edition_css(edition, templates) + edition_name_css(edition.label),
-                          on_layout=(lambda document: maps.append(
-                              page_map(document, edition.id, edition.label)))
-                          if page_map_out else None)
+    try:
+        with scratch(reader.root):  # WeasyPrint's font folder: inside build/, swept if killed
+            pdf = html_to_pdf(html, reader.root, [templates / f for f in PDF_STYLESHEETS],
+                              edition_css(edition, templates) + edition_name_css(edition.label),
+                              on_layout=(lambda document: maps.append(
+                                  page_map(document, edition.id, edition.label)))
+                              if page_map_out else None)
+    except ReaderError as exc:
+        if exc.where != "WeasyPrint":
+            raise
+        raise ReaderError(source_of(exc.message, reader),
+                          f"the {edition.label} edition: WeasyPrint: {exc.message}") from None
     if page_map_out is not None:
         write_atomic(page_map_out, json.dumps(maps[0], ensure_ascii=False, indent=1) + "\n")
     write_atomic(pdf_out, pdf)

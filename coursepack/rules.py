@@ -137,7 +137,8 @@ class Problems:
 
 def check_mapping(p: Problems, data: Any, where: str, required: dict[str, Any],
                   optional: dict[str, Any]) -> dict[str, Any]:
-    """Keys known, required ones present, values of the right type; {} if not a mapping."""
+    """Keys known, required ones present, values of the right type; {} if not a mapping.
+    Returns the mapping without its wrongly typed values."""
     if not isinstance(data, dict):
         p.add(where, "expected a mapping of keys to values")
         return {}
@@ -159,7 +160,8 @@ def check_mapping(p: Problems, data: Any, where: str, required: dict[str, Any],
         value = data.get(key)
         if value is not None and not _is(value, kind):
             p.add(_join(where, key), f"expected {kind_name(kind)}, got {type(value).__name__}")
-    return data
+    # A value of the wrong type is reported above and left out: later checks see the right types.
+    return {k: v for k, v in data.items() if k not in known or v is None or _is(v, known[k])}
 
 
 def _is(value: Any, kind: Any) -> bool:

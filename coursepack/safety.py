@@ -179,10 +179,16 @@ def check_markdown(text: str, path: Path, root: Path) -> None:
 
     where = _where(path, root)
     try:
-        tree = json.loads(pypandoc.convert_text(text, "json", format=MARKDOWN, sandbox=True))
+        # A warning (a fenced div left open …) is this file's problem, not the assembled one's.
+        tree = json.loads(pypandoc.convert_text(text, "json", format=MARKDOWN, sandbox=True,
+                                                extra_args=["--fail-if-warnings"]))
     except RuntimeError as exc:
-        raise ReaderError(where, f"pandoc cannot read it ({' '.join(str(exc).split())[:200]})"
-                          ) from None
+        message = " ".join(str(exc).split())
+        if warning := re.search(r"\[WARNING\] (.+?)\s*Failing because", message):
+            line = re.search(r"at line (\d+)", warning[1])
+            raise ReaderError(f"{where}:{line[1]}" if line else where,
+                              f"{warning[1].rstrip('.')}; fix the Markdown there") from None
+        raise ReaderError(where, f"pandoc cannot read it ({message[:200]})") from None
     for needle, problem in tree_problems(tree, root, raw_html=frozenset(),
                                          metadata=frozenset()):
         raise ReaderError(_line_of(text, needle, where), problem)

@@ -21,8 +21,9 @@ EN_DASH, EM_DASH, ELLIPSIS = "\u2013", "\u2014", "\u2026"
 EM_OPEN, EM_CLOSE, STRONG_OPEN, STRONG_CLOSE, NOTE_CALL = (
     "\ufdd0", "\ufdd1", "\ufdd2", "\ufdd3", "\ufdd4")
 
-# Any Unicode space separator (no-break, thin, figure, ideographic ...) or tab becomes a space.
-_SPACES = re.compile(r"[\t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]")
+# Any Unicode space separator (no-break, thin, figure, ideographic ...), tab, or line or
+# paragraph separator (U+2028, U+2029: no typeface has a glyph for them) becomes a space.
+_SPACES = re.compile(r"[\t\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]")
 _INVISIBLE = re.compile(f"[{ZERO_WIDTH_SPACE}{BYTE_ORDER_MARK}\u00ad\ufdd0-\ufdef]")
 _RUNS = re.compile(r" {2,}")
 # A straight quote opens after the start, a space, an opening bracket or dash, or emphasis.

@@ -87,6 +87,8 @@ def test_version_comes_from_yaml_and_a_tag_must_agree() -> None:
     assert release_version("1.2.0", ["v1.2.0", "latest"]) == ("1.2.0", "v1.2.0")
     with pytest.raises(ReaderError, match=r"v1\.3\.0"):
         release_version("1.2.0", ["v1.3.0"])
+    with pytest.raises(ReaderError, match=r"^readers/x\.yaml: version is '1\.2\.0'"):
+        release_version("1.2.0", ["v1.3.0"], "readers/x.yaml")  # the reader file it came from
 
 
 def test_sums_are_sha256sum_format() -> None:

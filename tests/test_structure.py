@@ -52,7 +52,7 @@ METADATA = {"id": "r", "title": "A Reader", "editors": ["A. Editor"], "language"
 def problems(path: Path) -> list[str]:
     with pytest.raises(ReaderError) as caught:
         load_reader(path)
-    return str(caught.value).splitlines()[1:]
+    return [str(e) for e in getattr(caught.value, "errors", [caught.value])]
 
 
 # --------------------------------------------------------------------------- the first reader
