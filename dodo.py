@@ -134,7 +134,8 @@ def task_assemble():
 
 
 def _render_deps(reader) -> list[str]:
-    deps = [str(paths(reader)["assembled"])]
+    deps = [str(paths(reader)["assembled"]), "filters/notes.lua", "filters/foreign.lua",
+            "filters/typography.lua"]
     if reader.bibliography:
         deps += [str(reader.csl), str(reader.bibliography), "filters/backlinks.lua"]
     return deps + code("pandoc", "dates", "safety")
@@ -174,7 +175,7 @@ def task_epub():
         "file_dep": [*_render_deps(reader), str(reader.path), str(page_map_path(reader)),
                      *(str(templates / t) for t in EPUB_TEMPLATES),
                      *sorted(str(f) for f in Path("fonts").glob("*.ttf")),  # the cover's
-                     *code("render_epub", "cover", "pagelist", "textstream")],
+                     *code("render_epub", "cover", "pagelist", "textstream", "assemble")],
         "targets": [str(p["epub"]), str(p["epub_metadata"]), str(p["cover"])],
         "uptodate": [config_changed({"epoch": _epoch(), "tools": _tools(EPUB_TOOLS)})],
         "clean": True,
@@ -201,8 +202,10 @@ def task_check():
                  *(str(pdf_path(reader, e.id)[1]) for e in reader.editions)]
     return {
         "actions": [(run_action, [check_artifacts, READER_FILE])],
-        # check/reader.py finds each part's words in the outputs (markdown, textnorm)
+        # check/reader.py finds each part's words in the outputs (markdown, textnorm); the
+        # credits and accessibility checks read the reader as render_pdf/epub and assemble do
         "file_dep": [*artifacts, str(page_map_path(reader)),
-                     *code("check", "pagelist", "textstream", "markdown", "textnorm")],
+                     *code("check", "pagelist", "textstream", "markdown", "textnorm",
+                           "render_pdf", "render_epub", "assemble")],
         "verbosity": 2,
     }

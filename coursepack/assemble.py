@@ -67,6 +67,7 @@ class Chapter:
 GENERATED_ATTRIBUTES = {
     "glossary": "epub:type=glossary role=doc-glossary",
     "bibliography": "epub:type=bibliography role=doc-bibliography",
+    "colophon": "epub:type=colophon role=doc-colophon",
 }
 
 
@@ -129,7 +130,13 @@ def essay_context(reading: Reading, doc: StageDoc) -> Essay:
     meta = doc.metadata
     title = meta.get("title") or reading.title
     running = f"{reading.author_surnames} · {reading.short_title}"
-    heading = (f"# {md(title)} {{#{reading.id} .essay running=\"{_attr(running)}\"}}")
+    # The authors ride in the heading (hidden on the page, where the byline follows) so that
+    # the contents, the EPUB's navigation and the PDF's bookmarks credit each essay.
+    authors = md(" and ".join(reading.authors))
+    bookmark = f"{title} — {' and '.join(reading.authors)}"
+    heading = (f"# {md(title)} [— {authors}]{{.chapter-author}} "
+               f"{{#{reading.id} .essay running=\"{_attr(running)}\" "
+               f"bookmark=\"{_attr(bookmark)}\"}}")
     byline = [", ".join(reading.authors)]
     if reading.translators:
         byline.append("translated by " + " and ".join(reading.translators))
@@ -190,16 +197,49 @@ def tool_versions() -> dict[str, str]:
     return versions
 
 
+KICKER = "A course reader"
+
+
+def kicker(reader: Reader) -> str:
+    """The line above the title (title page, cover), unless the subtitle already says it."""
+    return "" if KICKER.casefold() in reader.subtitle.casefold() else KICKER
+
+
+def reading_authors(reader: Reader) -> list[str]:
+    """Every reading's authors, each once, in reading order."""
+    return list(dict.fromkeys(a for reading in reader.readings for a in reading.authors))
+
+
+def _and(names: list[str]) -> str:
+    return " and ".join(names) if len(names) < 3 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
 def document_metadata(reader: Reader) -> str:
     """The YAML metadata block that pandoc reads (title page, EPUB package metadata).
 
     Empty values are left out, so that no output gets an empty element (EPUBCheck rejects an
     empty ``dc:description`` or ``dc:rights``).
     """
+    authors = reading_authors(reader)
     meta = {
         "title": md(reader.title),
         "subtitle": md(reader.subtitle),
-        "author": [md(e) for e in reader.editors],
+        # The essays' authors are the book's authors (EPUB dc:creator, role aut); the editors
+        # are credited as editors (role edt), on the title page, the cover and in the PDF.
+        "author": [md(a) for a in authors],
+        "creator": [{"role": "edt", "text": md(e)} for e in reader.editors],
+        "editors": md(", ".join(reader.editors)),
+        "authors-line": md(_and(authors)),
+        "pdf-author": md(f"{', '.join(authors)}; edited by {', '.join(reader.editors)}"
+                         if authors else ", ".join(reader.editors)),
+        "kicker": kicker(reader),
+        # Names are never hyphenated: the authors', the editors' and the reader's own list.
+        "never-hyphenate": sorted(set(reader.never_hyphenate) | {
+            word for name in [*authors, *reader.editors] for word in name.split()
+            if len(word) > 3 and word[0].isupper() and word.isalpha()}),
+        "hyphenation-exceptions": list(reader.hyphenation_exceptions),
+        "foreign-phrases": [{"phrase": md(f.phrase), "lang": f.lang}
+                            for f in dict.fromkeys(f for r in reader.readings for f in r.foreign)],
         "lang": reader.language,
         "date": reader.date,
         "identifier": [{"scheme": "URN", "text": reader.identifier}]

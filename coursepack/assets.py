@@ -2,8 +2,7 @@
 
 # Under templates/: what typesets the PDF editions ...
 PDF_STYLESHEETS = ("print.css", "apparatus.css", "paragraph-numbers.css")
-PDF_NOTES_FILTER = "print-notes.lua"  # pandoc notes -> WeasyPrint footnotes
-PDF_TEMPLATES = ("print.html", "edition.css.j2", PDF_NOTES_FILTER, *PDF_STYLESHEETS)
+PDF_TEMPLATES = ("print.html", "edition.css.j2", *PDF_STYLESHEETS)
 # ... and what makes the EPUB.
 EPUB_STYLESHEETS = ("epub.css", "apparatus.css", "paragraph-numbers.css")
 EPUB_NUMBERS_FILTER = "epub-paragraph-numbers.lua"  # the EPUB's visible ¶ numbers

@@ -1,17 +1,23 @@
 """Citations: pandoc citations placed by each reading's rules (a phrase of the essay -> a key).
 
-A rule names an exact phrase of the essay (one of the "locators" of the reference notes) and
-the bibliography key of the work cited there. The citation goes where it reads naturally:
+A rule names an exact phrase of the essay, the words that name the work cited (one of the
+"locators" of the reference notes), and the bibliography key of that work. The citation is
+attached to those words, never where it would read as the source of someone else's words:
 
 1. right after the author's name when the phrase names the author, author suppressed
-   (``Sam Charap and Jeremy Shapiro (2022) argue``);
-2. at the end of a block quotation;
-3. at the end of the sentence, before its final punctuation, when that is near;
-4. right after the phrase otherwise (never inside a quotation).
+   (``Sam Charap and Jeremy Shapiro [2022] argue``);
+2. at the end of a block quotation (the quotation is the work's);
+3. after the quotation the phrase opens, when the phrase begins a quotation (``“if a Nato
+   Ally is …” [NATO n.d.]``): those quoted words are the work's;
+4. right after the phrase otherwise, even inside someone else's quotation that names the
+   work, where the brackets mark it as an interpolation (``… party to the Treaty on the
+   Non-Proliferation of Nuclear Weapons [Non-Proliferation Treaty 1968], if …``).
 
-A work is cited once per paragraph. Each citation is wrapped in a span with an id and a
-label (``Greene ¶ 3``), from which the back-links of the bibliography are made after citeproc
-(``filters/backlinks.lua``). The authors' words are never changed: markup is only added.
+Never at the end of the sentence: a citation after a quotation names the quotation's source.
+A work is cited once per paragraph. Each citation is wrapped in a span with an id and a label
+(``Greene ¶ 3``), from which the back-links of the bibliography are made after citeproc
+(``filters/backlinks.lua``, which also sets every citation in square brackets: they are the
+editors' additions). The authors' words are never changed: markup is only added.
 """
 
 from __future__ import annotations
@@ -23,13 +29,9 @@ from typing import Any
 from .config import Citation
 from .errors import ReaderError, ReaderErrors
 from .forms import csl_item_problems
-from .insert import Unit, in_text, insert_all, occurrences
+from .insert import Unit, insert_all, occurrences
 from .textnorm import attribute_value, to_markdown
 
-# Characters beyond this from the phrase, the sentence end is too far for the citation.
-NEAR = 160
-_SENTENCE_END = re.compile(r"[.?!…](?=[”’)]*(?:\s|$))")
-_CLOSING = re.compile(r"[.?!…]?[”’)]+")
 CITATION = re.compile(r"\[\[(?P<cites>-?@[^\]]*)\]\]"
                       r"\{#(?P<anchor>cite-[^\s}]+) \.citation-ref label=\"(?P<label>[^\"]*)\"\}")
 _KEY = re.compile(r"@([^\],;\s]+)")
@@ -81,17 +83,15 @@ def citation_point(unit: Unit, start: int, end: int, names: list[str]) -> tuple[
         return max(named), True
     if unit.quoted:
         return len(text.rstrip()), False
-    sentence_end = next((m.start() for m in _SENTENCE_END.finditer(text, max(start, end - 1))
-                         if in_text(text, m.start())), len(text))
-    if sentence_end - end <= NEAR and not _quoted(text, sentence_end):
-        return sentence_end, False
+    opening = text.find("“", start, end)
+    if opening >= 0 and not _quoted(text, opening):
+        closing = text.find("”", opening)
+        if closing >= 0:
+            return closing + 1, False
     after = end
     while after > start and text[after - 1] in ",;:":
         after -= 1
-    if not _quoted(text, after):
-        return after, False
-    closing = _CLOSING.match(text, sentence_end)
-    return (closing.end() if closing else sentence_end), False
+    return after, False
 
 
 def citation_markup(rules: list[tuple[Citation, bool]], unit: Unit) -> str:
@@ -180,5 +180,6 @@ def check_all_cited(bibliography: dict[str, dict], cited: set[str], where: str) 
 
 def bibliography_markdown() -> str:
     """The chapter body: citeproc fills the refs div; the filter adds the back-links."""
-    return ("Each entry ends with the places that cite it.\n\n"
+    return ("Our comments on an entry follow it in square brackets; each entry ends with the "
+            "places that cite it.\n\n"
             "::: {#refs .references}\n:::")

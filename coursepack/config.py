@@ -54,6 +54,14 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class Foreign:
+    """Words in another language than the reader's, wherever they occur (WCAG 3.1.2)."""
+
+    phrase: str
+    lang: str  # a BCP 47 language tag: fr, de, la
+
+
+@dataclass(frozen=True)
 class Reading:
     """One reading (an essay, or chapters of a book): its raw text, metadata, how to clean it."""
 
@@ -83,6 +91,7 @@ class Reading:
     translators: tuple[str, ...] = ()
     short_author: str = ""  # for running heads and back-links, when not the surnames
     paragraph_numbers: bool = True  # show ¶ numbers (coursepack.paragraphs)
+    foreign: tuple[Foreign, ...] = ()  # phrases in another language, marked with their tag
 
     @property
     def author_surnames(self) -> str:
@@ -165,6 +174,9 @@ class Reader:
     def page_source(self) -> Edition:
         """The PDF edition the EPUB's page-break markers and page list follow."""
         return next(e for e in self.editions if e.id == self.page_list_edition)
+    # Words never hyphenated (names), and words hyphenated only where the hyphens say.
+    never_hyphenate: tuple[str, ...] = ()
+    hyphenation_exceptions: tuple[str, ...] = ()
 
     def reading(self, reading_id: str) -> Reading:
         for reading in self.readings:
@@ -337,7 +349,7 @@ _READING_OPTIONAL = {"short_title": str, "dek": str, "venue": str, "date": (str,
                      "date_display": str, "url": str, "repost": dict, "citations": list,
                      "key": str, "use": list, "shape": str, "hyphenated": bool,
                      "markup": dict, "notes": dict, "work": str, "translators": list,
-                     "short_author": str, "paragraph_numbers": bool}
+                     "short_author": str, "paragraph_numbers": bool, "foreign": list}
 
 
 def _markup(c: _Collector, data: Any) -> Markup:
@@ -436,6 +448,18 @@ def load_reading(path: Path, root: Path) -> tuple[Reading | None, list[ReaderErr
         if cd:
             citations.append(Citation(cd.get("phrase", ""), cd.get("key", ""),
                                       cd.get("locator", "")))
+    foreign = []
+    for i, item in enumerate(_list(d.get("foreign"))):
+        fd = c.mapping(item, f"foreign[{i}]", {"phrase": str, "lang": str}, {})
+        if not fd:
+            continue
+        if not fd.get("phrase", "").strip():
+            c.add(f"foreign[{i}].phrase", "give the words in the other language")
+        elif not _LANGUAGE.fullmatch(fd.get("lang", "")):
+            c.add(f"foreign[{i}].lang", f"'{fd.get('lang', '')}' is not a language tag; "
+                  "write e.g. fr, de or la")
+        else:
+            foreign.append(Foreign(" ".join(fd["phrase"].split()), fd["lang"]))
     repost = None
     if d.get("repost") is not None:
         rd = c.mapping(d["repost"], "repost", {"title": str, "url": str}, {"date": (str, int)})
@@ -461,6 +485,7 @@ def load_reading(path: Path, root: Path) -> tuple[Reading | None, list[ReaderErr
         translators=tuple(str(t) for t in _list(d.get("translators"))),
         short_author=d.get("short_author", ""),
         paragraph_numbers=d.get("paragraph_numbers", True),
+        foreign=tuple(foreign),
     ), []
 
 
@@ -472,6 +497,12 @@ def _relpath(path: Path, root: Path) -> Path:
 
 
 # --- the reader ---------------------------------------------------------------------------
+
+# What a name never is: a role or a stand-in ("The Course Reader Editors", "TBD", "A. Editor").
+PLACEHOLDER_NAME = re.compile(
+    r"\b(editors?|editorial team|tbd|todo|tba|your name|name here|placeholder|anonymous|"
+    r"lorem|ipsum|xxx+)\b|^\s*(the\s+)?(course|reader|staff)\s*$", re.I)
+
 
 def _edition(c: _Collector, e: dict[str, Any], where: str) -> Edition | None:
     """An edition whose every value has its closed form (coursepack.forms), or None."""
@@ -497,7 +528,7 @@ _READER_OPTIONAL = {"subtitle": str, "version": (str, int, float), "identifier":
                     "description": str, "keywords": list, "rights": str,
                     "front_matter": list, "back_matter": list, "editions": list, "csl": str,
                     "glossary": str, "bibliography": str, "editor_notes": str,
-                    "source_date_epoch": int, "page_list_edition": str}
+                    "source_date_epoch": int, "page_list_edition": str, "hyphenation": dict}
 _ID = re.compile(r"[a-z][a-z0-9-]*")
 _LANGUAGE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*")
 # Ids the assembled document already uses, and the prefixes of ids it makes (glossary
@@ -712,13 +743,18 @@ def load_reader(path: str | Path = "reader.yaml") -> Reader:
     editors = d.get("editors") if isinstance(d.get("editors"), list) else []
     if "editors" in d and (not editors or not all(isinstance(e, str) and e.strip()
                                                   for e in editors)):
-        c.add("editors", "list the editors' names, e.g. [A. Editor]")
+        c.add("editors", "list the editors' names, e.g. [Ada Lovelace, Mary Somerville]")
+    for name in editors:
+        if isinstance(name, str) and PLACEHOLDER_NAME.search(name):
+            c.add("editors", f"'{name.strip()}' is a placeholder, not a name: the title page, "
+                  "the cover and the EPUB credit the editors by name; write yours")
     date = _reader_date(c, d.get("date")) if d.get("date") else ""
     for key, problem in forms.reader_problems(d):  # version, identifier
         c.add(key, problem)
     if isinstance(d.get("source_date_epoch"), bool) or (
             isinstance(d.get("source_date_epoch"), int) and d["source_date_epoch"] < 0):
         c.add("source_date_epoch", "a whole number of seconds since 1970, e.g. 1795306205")
+    never, exceptions = _hyphenation(c, d.get("hyphenation"))
     errors = c.errors + errors
     if errors:
         raise ReaderErrors(errors)
@@ -738,7 +774,32 @@ def load_reader(path: str | Path = "reader.yaml") -> Reader:
         glossary=files.get("glossary"), bibliography=files.get("bibliography"),
         editor_notes=files.get("editor_notes"),
         source_date_epoch=d.get("source_date_epoch"), page_list_edition=page_list_edition,
+        never_hyphenate=never, hyphenation_exceptions=exceptions,
     )
+
+
+_WORD = re.compile(r"[^\W\d_]+(?:[’'][^\W\d_]+)?")
+
+
+def _hyphenation(c: _Collector, value: object) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """``hyphenation: {never: [Putin, Russia], exceptions: [nu-clear]}``, validated."""
+    if value is None:
+        return (), ()
+    d = c.mapping(value, "hyphenation", {}, {"never": list, "exceptions": list})
+    never, exceptions = [], []
+    for i, word in enumerate(_list(d.get("never"))):
+        if isinstance(word, str) and _WORD.fullmatch(word.strip()):
+            never.append(word.strip())
+        else:
+            c.add(f"hyphenation.never[{i}]", "one word, letters only (e.g. Putin)")
+    for i, word in enumerate(_list(d.get("exceptions"))):
+        parts = word.strip().split("-") if isinstance(word, str) else []
+        if len(parts) > 1 and all(_WORD.fullmatch(part) for part in parts):
+            exceptions.append(word.strip())
+        else:
+            c.add(f"hyphenation.exceptions[{i}]", "a word with hyphens where it may break, "
+                  "e.g. nu-clear")
+    return tuple(never), tuple(exceptions)
 
 
 def load_project_reader(project: str | Path, path: str | Path) -> Reader:

@@ -75,24 +75,34 @@ def _font(path: Path, size: int) -> ImageFont.FreeTypeFont:
 
 
 def cover_png(title: str, subtitle: str, editors: list[str] | tuple[str, ...],
-              fonts: Path, kicker: str = "A course reader") -> bytes:
-    """The cover as PNG bytes: kicker, title, rule, subtitle, and the editors at the foot."""
+              fonts: Path, kicker: str = "A course reader",
+              authors: list[str] | tuple[str, ...] = ()) -> bytes:
+    """The cover as PNG bytes: kicker (none if empty), title, rule, subtitle, and the essays'
+    authors and the editors at the foot. Its text alternative in the EPUB says the same
+    (render_epub.cover_description)."""
     face = {k: (lambda size, f=f: _font(fonts / f, size)) for k, f in FONTS.items()}
     image = Image.new("RGB", SIZE, GROUND)
     draw = ImageDraw.Draw(image)
     draw.rectangle((60, 60, SIZE[0] - 61, SIZE[1] - 61), outline=ACCENT, width=4)
-    y = _block(draw, 420, kicker.upper(), face["regular"], (56,), 1.3, ACCENT)
+    y = _block(draw, 420, kicker.upper(), face["regular"], (56,), 1.3, ACCENT) if kicker else 360
     y = _block(draw, y + 120, title, face["bold"], (168, 136, 112, 92), 1.15, INK, 5)
     draw.line((SIZE[0] // 2 - 160, y + 70, SIZE[0] // 2 + 160, y + 70), fill=ACCENT, width=5)
     if subtitle:
         _block(draw, y + 170, subtitle, face["italic"], (72, 60, 50), 1.35, INK, 4)
     names = ", ".join(editors)
-    _block(draw, SIZE[1] - 420, f"Edited by {names}", face["regular"], (64, 52, 44), 1.3, INK,
-           3)
+    foot = SIZE[1] - 420
+    if authors:
+        by = f"Essays by {' and '.join(authors)}"
+        foot -= 90 * min(3, len(_wrap(draw, by, face["regular"](52), SIZE[0] - 2 * MARGIN)))
+        foot = _block(draw, foot, by, face["regular"], (64, 52), 1.3, INK, 3) + 30
+    _block(draw, foot, f"Edited by {names}", face["regular"], (64, 52, 44), 1.3, INK, 3)
     out = io.BytesIO()
     image.save(out, format="PNG", optimize=False, compress_level=9)
     return out.getvalue()
 
 
 def reader_cover(reader: Reader) -> bytes:
-    return cover_png(reader.title, reader.subtitle, reader.editors, reader.root / "fonts")
+    from .assemble import kicker, reading_authors
+
+    return cover_png(reader.title, reader.subtitle, reader.editors, reader.root / "fonts",
+                     kicker=kicker(reader), authors=reading_authors(reader))

@@ -15,8 +15,13 @@ from .config import Reader
 from .errors import ReaderError
 from .safety import check_csl
 
-# The Lua filter that links bibliography entries back to their citations (kept with the code).
-BACKLINKS = Path(__file__).resolve().parent.parent / "filters" / "backlinks.lua"
+FILTERS = Path(__file__).resolve().parent.parent / "filters"
+# The Lua filters (kept with the code): bibliography entries linked back to their citations,
+# and one numbering for every note, identical in print and in the EPUB.
+BACKLINKS = FILTERS / "backlinks.lua"
+NOTES = FILTERS / "notes.lua"
+FOREIGN = FILTERS / "foreign.lua"  # language tags on the readings' foreign phrases
+TYPOGRAPHY = FILTERS / "typography.lua"  # names never hyphenated, "13 December" unbroken
 # pandoc Markdown, minus what would let a source smuggle in raw TeX or read files.
 MARKDOWN = "markdown-raw_tex-raw_attribute-tex_math_dollars-tex_math_single_backslash"
 
@@ -32,7 +37,13 @@ def common_args(reader: Reader) -> list[str]:
         # The contents page (print) and the EPUB's navigation in the reading order; without
         # it the EPUB still has its navigation document, outside the reading order.
         args += ["--toc", "--toc-depth=2"]
-    return args
+    # The filters write per format (FORMAT), so they run at the writer step, on the tree the
+    # gate passed; citeproc ran before them (tree_args), so the back links see its output
+    # and the notes a note-style CSL makes are numbered with the rest.
+    if reader.bibliography is not None:
+        args.append(f"--lua-filter={BACKLINKS}")
+    return [*args, f"--lua-filter={FOREIGN}", f"--lua-filter={TYPOGRAPHY}",
+            f"--lua-filter={NOTES}"]
 
 
 def tree_args(reader: Reader) -> list[str]:
@@ -40,9 +51,7 @@ def tree_args(reader: Reader) -> list[str]:
     args = [f"--metadata=lang:{reader.language}"]
     if reader.bibliography is not None:
         check_csl(reader.csl, reader.root)  # pandoc would read anything it names, or fetch it
-        # The back-link filter reads citeproc's output, so it must come after --citeproc.
-        args += ["--citeproc", f"--bibliography={reader.bibliography}", f"--csl={reader.csl}",
-                 f"--lua-filter={BACKLINKS}"]
+        args += ["--citeproc", f"--bibliography={reader.bibliography}", f"--csl={reader.csl}"]
     return args
 
 

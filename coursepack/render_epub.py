@@ -13,6 +13,7 @@ import re
 import tempfile
 import zipfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -28,26 +29,87 @@ from .pandoc import common_args, render
 PANDOC_A11Y_META = re.compile(r'[ \t]*<meta property="schema:access[^"]*">[^<]*</meta>\n')
 
 
-def accessibility_summary(reader: Reader) -> str:
-    """The EPUB's accessibility summary, saying only what this reader has."""
-    linked = [what for what, present in (
-        ("citations", reader.bibliography), ("notes", reader.editor_notes),
-        ("the glossary", reader.glossary), ("the bibliography", reader.bibliography))
-        if present]
-    links = (f" and links between {', '.join(linked[:-1])} and {linked[-1]}"
-             if len(linked) > 1 else f" and links to and from {linked[0]}" if linked else "")
-    return ("This publication is text only, with no images apart from a typographic cover "
-            "that repeats the title. It has a navigable table of contents, headings in a "
-            f"logical order{links}. It meets WCAG 2.1 Level AA.")
+@dataclass(frozen=True)
+class BookFacts:
+    """What the built book has, read from it: the accessibility metadata says no more."""
+
+    images: int  # images, the cover included
+    described: int  # images with a text alternative
+    notes: int
+    glossary_terms: int
+    bibliography_entries: int
+    foreign_phrases: int  # passages marked with their own language
 
 
-def epub_metadata(reader: Reader, templates: Path) -> str:
-    """Package metadata pandoc cannot write from Markdown metadata (accessibility)."""
+def book_facts(epub: bytes) -> BookFacts:
+    """Count, in the built EPUB's documents, what its accessibility metadata may claim."""
+    book = zipfile.ZipFile(io.BytesIO(epub))
+    text = "".join(book.read(n).decode("utf-8") for n in sorted(book.namelist())
+                   if n.endswith(".xhtml") and not n.endswith("nav.xhtml"))
+    images = re.findall(r"<(?:img|image)\b[^>]*>", text)
+    described = sum(1 for tag in re.findall(r"<img\b[^>]*>", text)
+                    if re.search(r'\balt="[^"]*\w', tag))
+    described += len(re.findall(r'<svg\b[^>]*role="img"[^>]*aria-label="[^"]*\w', text))
+    return BookFacts(
+        images=len(images), described=described,
+        notes=len(re.findall(r'role="doc-noteref"', text)),
+        glossary_terms=len(re.findall(r'epub:type="glossterm"', text)),
+        bibliography_entries=len(re.findall(r'class="csl-entry"', text)),
+        foreign_phrases=len(re.findall(r'<span lang="[^"]+"', text)))
+
+
+def _count(n: int, thing: str) -> str:
+    return f"{n} {thing}{'' if n == 1 else 's'}"
+
+
+def accessibility_features(facts: BookFacts) -> list[str]:
+    """schema:accessibilityFeature values the book has (not one more)."""
+    features = ["structuralNavigation", "tableOfContents", "readingOrder",
+                "displayTransformability"]
+    if facts.images and facts.described == facts.images:
+        features.append("alternativeText")
+    return features
+
+
+def accessibility_summary(facts: BookFacts) -> str:
+    """The EPUB's accessibility summary, saying only what this book has."""
+    if facts.images == 0:
+        images = "It has no images."
+    elif facts.described == facts.images:
+        images = ("Its one image is a typographic cover, described in its alternative text."
+                  if facts.images == 1 else
+                  f"Each of its {facts.images} images is described in its alternative text.")
+    else:
+        images = (f"{facts.images - facts.described} of its {facts.images} images have no "
+                  "text alternative.")
+    parts = []
+    if facts.notes:
+        parts.append(f"{_count(facts.notes, 'note')} numbered once for the whole book, each "
+                     "linked from its call and back")
+    if facts.glossary_terms:
+        parts.append(f"a glossary of {_count(facts.glossary_terms, 'term')}, linked from "
+                     "their first uses and back")
+    if facts.bibliography_entries:
+        parts.append(f"a bibliography of {_count(facts.bibliography_entries, 'work')}, linked "
+                     "from every citation and back")
+    has = (f" It has {'; '.join(parts[:-1])}; and {parts[-1]}." if len(parts) > 1
+           else f" It has {parts[0]}." if parts else "")
+    foreign = (f" The language of {_count(facts.foreign_phrases, 'passage')} in other "
+               "languages is marked." if facts.foreign_phrases else "")
+    return ("This publication is text, with a navigable table of contents, landmarks and "
+            f"headings in a logical order. {images}{has}{foreign} Text can be resized and "
+            "restyled by the reading system; no font or colour is imposed.")
+
+
+def epub_metadata(reader: Reader, templates: Path, facts: BookFacts | None = None) -> str:
+    """Package metadata pandoc cannot write from Markdown metadata (accessibility), from the
+    facts of the built book (without them, only what pandoc reads: the publisher)."""
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(templates),
                              undefined=jinja2.StrictUndefined, autoescape=False)
     return env.get_template("epub-metadata.xml.j2").render(
-        publisher=escape(", ".join(reader.editors)),
-        summary=escape(accessibility_summary(reader)))
+        publisher=escape(", ".join(reader.editors)), facts=facts,
+        features=accessibility_features(facts) if facts else [],
+        summary=escape(accessibility_summary(facts)) if facts else "")
 
 
 def rewrite_members(epub: bytes, edit: Callable[[str, bytes], bytes]) -> bytes:
@@ -139,6 +201,55 @@ def with_landmarks(epub: bytes, labels: dict[str, str]) -> bytes:
     return rewrite_members(epub, edit)
 
 
+def cover_description(reader: Reader) -> str:
+    """The cover's text alternative: what the typographic cover shows (coursepack.cover)."""
+    from .assemble import reading_authors
+
+    authors = reading_authors(reader)
+    shown = [reader.title, reader.subtitle,
+             f"Essays by {' and '.join(authors)}" if authors else "",
+             f"Edited by {', '.join(reader.editors)}"]
+    return "Cover: " + ". ".join(s.rstrip(".") for s in shown if s) + "."
+
+
+_TITLE = re.compile(r"<title>[^<]*</title>")
+_H1 = re.compile(r"<h1\b[^>]*>(.*?)</h1>", re.S)
+_SECTION_ID = re.compile(r'<section id="([^"]+)"')
+
+
+def _plain(markup: str) -> str:
+    """The visible text of an h1 (the hidden author span of an essay's heading left out)."""
+    import lxml.html
+
+    heading = lxml.html.fragment_fromstring(markup, create_parent="h1")
+    for span in heading.xpath('.//span[contains(concat(" ", @class, " "), " chapter-author ")]'):
+        span.drop_tree()
+    return " ".join(heading.text_content().split())
+
+
+def with_accessible_documents(epub: bytes, reader: Reader) -> bytes:
+    """Each chapter's ``<title>`` is its heading, not its file name; the cover image has a
+    text alternative; the chapters of the reader's back matter are ``backmatter``."""
+    back = {part.id for part in reader.back_matter}
+    cover = escape(cover_description(reader), {'"': "&quot;"})
+
+    def edit(name: str, data: bytes) -> bytes:
+        if not name.endswith(".xhtml") or name.endswith("nav.xhtml"):
+            return data
+        text = data.decode("utf-8")
+        if '<body id="cover">' in text:
+            text = text.replace("<svg ", f'<svg role="img" aria-label="{cover}" ', 1)
+        elif heading := _H1.search(text):
+            text = _TITLE.sub(f"<title>{escape(_plain(heading.group(1)))}</title>", text, 1)
+        section = _SECTION_ID.search(text)
+        if section and section.group(1) in back:
+            text = text.replace('<body epub:type="bodymatter">',
+                                '<body epub:type="backmatter">', 1)
+        return text.encode("utf-8")
+
+    return rewrite_members(epub, edit)
+
+
 def epub_args(reader: Reader, templates: Path, metadata_xml: Path,
               cover: Path | None = None) -> list[str]:
     args = [
@@ -163,7 +274,7 @@ def render_epub(reader: Reader, assembled: Path, templates: Path, metadata_out: 
     from .cover import reader_cover
     from .pagelist import page_source, with_page_list
 
-    write_atomic(metadata_out, epub_metadata(reader, templates))
+    write_atomic(metadata_out, epub_metadata(reader, templates))  # what pandoc reads
     write_atomic(cover_out, reader_cover(reader))
     fd, name = tempfile.mkstemp(dir=epub_out.parent, prefix=f".{epub_out.name}.", suffix=".part")
     os.close(fd)  # a name of its own: two builds never share it
@@ -171,7 +282,10 @@ def render_epub(reader: Reader, assembled: Path, templates: Path, metadata_out: 
     try:
         render(reader, assembled, "epub3", epub_args(reader, templates, metadata_out, cover_out),
                output=tmp, source_date_epoch=build_epoch(reader), sandbox=False)
-        epub = with_package_meta(tmp.read_bytes(), metadata_out.read_text())
+        epub = with_accessible_documents(tmp.read_bytes(), reader)
+        # The accessibility metadata describes the book as built, so it is written now.
+        write_atomic(metadata_out, epub_metadata(reader, templates, book_facts(epub)))
+        epub = with_package_meta(epub, metadata_out.read_text())
         edition = reader.page_source
         source = page_source(reader.title, edition.label, reader.version, reader.identifier)
         pages = json.loads(page_map.read_text(encoding="utf-8"))

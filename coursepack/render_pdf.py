@@ -22,7 +22,7 @@ from pathlib import Path
 
 import jinja2
 
-from .assets import PDF_NOTES_FILTER, PDF_STYLESHEETS
+from .assets import PDF_STYLESHEETS
 from .buildlock import scratch
 from .citing import edition_name_css
 from .config import Edition, Reader
@@ -44,17 +44,29 @@ def print_html(reader: Reader, assembled: Path, edition: Edition, templates: Pat
         f"--template={templates / 'print.html'}",
         "--section-divs",
         "--wrap=none",  # no line breaks inside attributes (they end up in the PDF metadata)
-        f"--lua-filter={templates / PDF_NOTES_FILTER}",
         f"--variable=edition:{html_escape(edition.label)}",  # variables are not escaped
         f"--variable=created:{iso_timestamp(build_epoch(reader))}",
     ]
     return render(reader, assembled, "html5", args)
 
 
+# The heights of the named page sizes (CSS Paged Media), for what must stand at a page's foot.
+PAGE_HEIGHTS_MM = {"a3": 420, "a4": 297, "a5": 210, "b4": 353, "b5": 250, "letter": 279.4,
+                   "legal": 355.6, "ledger": 431.8}
+LARGE_PRINT_PT = 14  # an edition with a body this size or larger is a large-print edition
+
+
+def is_large_print(edition: Edition) -> bool:
+    """Large print (ranged left, unhyphenated, nothing below body size): edition.css.j2."""
+    return edition.font_size_pt >= LARGE_PRINT_PT
+
+
 def edition_css(edition: Edition, templates: Path) -> str:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(templates),
                              undefined=jinja2.StrictUndefined)
-    return env.get_template("edition.css.j2").render(edition=edition)
+    height = PAGE_HEIGHTS_MM.get(edition.page_size.strip().lower())
+    return env.get_template("edition.css.j2").render(edition=edition, page_height_mm=height,
+                                                     large=is_large_print(edition))
 
 
 def project_fetcher(root: Path, refused: list[str]):  # -> weasyprint URLFetcher
@@ -168,13 +180,212 @@ def missing_fonts(stylesheets: list[Path]) -> list[tuple[Path, str]]:
             if not (sheet.parent / url).is_file()]
 
 
+# Ids the notes filter (filters/notes.lua) gives each note and its call; the check stage
+# reads the same ids from the PDF's links.
+NOTE_ID = "fn-{}"
+NOTE_CALL_ID = "fnref-{}"
+_NOTE_ANCHOR = re.compile(r"fn(ref)?-(\d+)")
+_BLOCKS = frozenset({"p", "blockquote", "li", "dt", "dd", "table", "h1", "h2", "h3", "h4",
+                     "div", "section", "figure"})
+MAX_LAYOUT_PASSES = 12
+
+
+def note_pages(document) -> dict[int, tuple[int, int | None]]:
+    """Note number -> (page of its call, page of its text), pages counted from 1."""
+    calls: dict[int, int] = {}
+    texts: dict[int, int] = {}
+    for number, page in enumerate(document.pages, start=1):
+        for anchor in page.anchors:
+            if match := _NOTE_ANCHOR.fullmatch(anchor):
+                (calls if match.group(1) else texts)[int(match.group(2))] = number
+    return {n: (page, texts.get(n)) for n, page in sorted(calls.items())}
+
+
+def misplaced_notes(document) -> list[int]:
+    """The notes whose text is not on the page of their call."""
+    return [n for n, (call, text) in note_pages(document).items() if call != text]
+
+
+class _Tree:
+    """Parents and document order of the source's elements, for the layout fixes."""
+
+    def __init__(self, root) -> None:
+        self.order = {el: i for i, el in enumerate(root.iter())}
+        self.parent = {child: el for el in root.iter() for child in el}
+        self.by_id = {el.get("id"): el for el in root.iter() if el.get("id")}
+
+    def block_of(self, element):
+        while element is not None and element.tag not in _BLOCKS:
+            element = self.parent.get(element)
+        return element
+
+    def outermost_block(self, element):
+        """The largest block that begins with ``element`` (a list item for its first
+        paragraph): where a page break before ``element`` takes effect."""
+        parent = self.parent.get(element)
+        while (parent is not None and parent.tag in _BLOCKS - {"section"}
+               and len(parent) and parent[0] is element and not (parent.text or "").strip()):
+            element, parent = parent, self.parent.get(parent)
+        return element
+
+    def next_block(self, element):
+        """The first block element after ``element`` and all it contains."""
+        last = max((self.order[d] for d in element.iter()), default=self.order[element])
+        return next((el for el, i in self.order.items() if i > last and el.tag in _BLOCKS
+                     and el.tag != "section"), None)
+
+
+def _elements_on(document, page_number: int) -> set:
+    return {box.element for box in document.pages[page_number - 1]._page_box.descendants()
+            if getattr(box, "element", None) is not None}
+
+
+def _set_style(element, style: str | None) -> None:
+    if style:
+        element.set("style", style)
+    else:
+        element.attrib.pop("style", None)
+
+
+def _add_style(element, declaration: str) -> None:
+    element.set("style", f"{element.get('style') or ''};{declaration}".lstrip(";"))
+
+
+def _note_fixes(document, tree: _Tree, n: int, call_page: int) -> list[tuple[object, str]]:
+    """The changes to try, in turn, for note ``n``: (element, CSS declarations)."""
+    call = tree.by_id[NOTE_CALL_ID.format(n)]
+    paragraph = tree.block_of(call)
+    fixes = []
+    if paragraph not in _elements_on(document, call_page + 1):
+        # The call's paragraph ends on the page: the block after it took the note's room.
+        following = tree.next_block(paragraph)
+        if following is not None:
+            fixes += [(following, "widows:1;orphans:1"), (following, "break-before:page")]
+    else:
+        fixes.append((paragraph, "widows:1;orphans:1"))
+    fixes += [(tree.by_id[NOTE_ID.format(n)], "footnote-policy:line"),
+              (paragraph, "break-before:page")]
+    return fixes
+
+
+def place_notes(document, tree: _Tree, tried: dict[int, tuple[int, object, str | None]]
+                ) -> bool:
+    """Change the layout so that misplaced notes can land on their call's page.
+
+    WeasyPrint defers a footnote to the next page when the lines after its call need the
+    room (to keep widows and orphans), and deferred notes can come out of order. For the
+    first misplaced note of each chapter (later ones move when it is fixed), one change is
+    tried on each pass, the previous one undone, from the smallest to the largest: the block
+    after the call's paragraph (or the paragraph, if it goes on over the page) may leave a
+    single line behind (``widows``/``orphans`` 1); that block starts a new page; the note's
+    line goes over with it (``footnote-policy: line``); the call's paragraph starts a new
+    page. ``tried`` keeps, for each note, the next change and the last one made (to undo).
+    Returns whether anything was changed."""
+    pages = note_pages(document)
+    changed = False
+    done_chapters: set = set()
+    for n in misplaced_notes(document):
+        call = tree.by_id.get(NOTE_CALL_ID.format(n))
+        if call is None:
+            continue
+        chapter = next((a for a in _ancestors(tree, call) if a.tag == "section"
+                        and "level1" in (a.get("class") or "")), None)
+        if chapter in done_chapters:
+            continue
+        done_chapters.add(chapter)
+        step, last, before = tried.get(n, (0, None, None))
+        fixes = _note_fixes(document, tree, n, pages[n][0])
+        if step >= len(fixes):
+            continue
+        if last is not None:
+            _set_style(last, before)
+        element, declaration = fixes[step]
+        tried[n] = (step + 1, element, element.get("style"))
+        _add_style(element, declaration)
+        changed = True
+    return changed
+
+
+MIN_PAGE_LINES = 4  # a page of a chapter carries at least this many lines (check.layout)
+
+
+def _main_text_lines(box, found: dict) -> None:
+    if type(box).__name__ in ("MarginBox", "FootnoteAreaBox"):
+        return
+    for child in getattr(box, "children", ()):
+        if type(child).__name__ == "LineBox":
+            if any(getattr(d, "text", "").strip() for d in child.descendants()):
+                # One line per height on the page: a list item's marker is a line of its own.
+                found.setdefault(round(child.position_y), box.element)
+        else:
+            _main_text_lines(child, found)
+
+
+def page_lines(document) -> list[list]:
+    """For each page, the block element of each line of its main text (not the running
+    heads, folios or footnotes), top to bottom."""
+    pages = []
+    for page in document.pages:
+        found: dict = {}
+        _main_text_lines(page._page_box, found)
+        pages.append([element for _, element in sorted(found.items())])
+    return pages
+
+
+def fill_near_empty_pages(document, tree: _Tree, moved: dict) -> bool:
+    """Give a page that carries only a line or three of a chapter more of it.
+
+    A page that opens a chapter (it has an ``h1``) may be short. Otherwise, when the first
+    line on the page ends a paragraph begun on the page before, that paragraph leaves more
+    lines over (``widows``); when a block begins the page, the last block of the page before
+    moves over with it (it starts a new page), or the one before that if it already did.
+    ``moved`` keeps each block changed so far, with its style before; a block moved before
+    is put back when an earlier one moves instead. Returns whether anything was changed."""
+    changed = False
+    lines = page_lines(document)
+    for number, elements in enumerate(lines[1:], start=1):
+        if not 0 < len(elements) < MIN_PAGE_LINES:
+            continue
+        on_page = _elements_on(document, number + 1)
+        if any(getattr(el, "tag", None) == "h1" or "imprint" in (el.get("class") or "")
+               for el in on_page if el is not None):
+            continue
+        first, before = elements[0], [el for el in lines[number - 1] if el is not None]
+        if not before or first is None:
+            continue
+        if first is before[-1] and first not in moved:
+            moved[first] = first.get("style")
+            _add_style(first, f"widows:{MIN_PAGE_LINES}")
+            changed = True
+            continue
+        for element in reversed(dict.fromkeys(before)):
+            target = tree.outermost_block(element)
+            if target not in moved:
+                for later in [el for el in moved if el in on_page]:  # moving more instead
+                    _set_style(later, moved[later])  # still counted as tried
+                moved[target] = target.get("style")
+                _add_style(target, "break-before:page")
+                changed = True
+                break
+    return changed
+
+
+def _ancestors(tree: _Tree, element):
+    while (element := tree.parent.get(element)) is not None:
+        yield element
+
+
 def html_to_pdf(html: str, root: Path, stylesheets: list[Path], extra_css: str,
                 refused: list[str] | None = None,
                 on_layout: Callable[[object], None] | None = None) -> bytes:
     """Typeset HTML with WeasyPrint into a tagged PDF/UA-1; any WeasyPrint warning is an error.
 
-    Paragraph numbers go to the outer margins (coursepack.pagemap); ``on_layout`` is then given
-    the laid-out document (to read the page map) before the PDF is drawn."""
+    The layout is repeated while it has a fault WeasyPrint cannot avoid alone: a hyphenation
+    ladder (that paragraph is set again without automatic hyphenation), a note that is not
+    on the page of its call (``place_notes``) or a page that carries only a line or three of a
+    chapter (``fill_near_empty_pages``). A note still misplaced is an error. Paragraph numbers
+    then go to the outer margins (coursepack.pagemap); ``on_layout`` is given the laid-out
+    document (to read the page map) before the PDF is drawn."""
     from weasyprint import CSS, HTML
     from weasyprint.text.fonts import FontConfiguration
 
@@ -190,14 +401,23 @@ def html_to_pdf(html: str, root: Path, stylesheets: list[Path], extra_css: str,
         css = [CSS(filename=str(p), url_fetcher=fetcher, font_config=fonts) for p in stylesheets]
         css.append(CSS(string=extra_css, font_config=fonts))
         source = HTML(string=html, base_url=str(root) + "/", url_fetcher=fetcher)
+        tree = _Tree(source.etree_element)
         document = source.render(stylesheets=css, font_config=fonts)
-        for _ in range(3):  # each pass only unhyphenates paragraphs; lines elsewhere stay put
+        tried: dict = {}
+        moved: dict = {}
+        for _ in range(MAX_LAYOUT_PASSES):
             ladders = hyphen_ladders(document)
-            if not ladders:
+            for element in ladders:  # only unhyphenates paragraphs; lines elsewhere stay put
+                _add_style(element, "hyphens:manual")
+            if not (place_notes(document, tree, tried) or ladders
+                    or fill_near_empty_pages(document, tree, moved)):
                 break
-            for element in ladders:
-                element.set("style", f"{element.get('style') or ''};hyphens:manual".lstrip(";"))
             document = source.render(stylesheets=css, font_config=fonts)
+        if misplaced := misplaced_notes(document):
+            pages = note_pages(document)
+            raise ReaderError("notes", "; ".join(
+                f"note {n} is called on page {pages[n][0]} but printed on page {pages[n][1]}"
+                for n in misplaced) + ": shorten the note or rephrase around its call")
         place_paragraph_numbers(document)  # moves boxes; no second layout
         if on_layout is not None:
             on_layout(document)
@@ -240,6 +460,58 @@ def source_of(message: str, reader: Reader) -> str:
 
 def _relative(path: Path, root: Path) -> str:
     return str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
+def link_descriptions(html: str) -> dict[str, str]:
+    """For each element id a link can point to, what a reader is taken to: "Note 3",
+    "Glossary: security dilemma", "Bibliography: Charap, Samuel …", "Greene ¶ 3"."""
+    import lxml.html
+
+    root = lxml.html.fromstring(html)
+    found: dict[str, str] = {}
+    for element in root.iter():
+        ident = element.get("id") if isinstance(element.tag, str) else None
+        if not ident:
+            continue
+        words = " ".join(element.text_content().replace("\u00ad", "").split()).split()
+        text = " ".join(words[:12]) + (" …" if len(words) > 12 else "")
+        if match := _NOTE_ANCHOR.fullmatch(ident):
+            text = (f"Back to the call of note {match.group(2)}" if match.group(1)
+                    else f"Note {match.group(2)}")
+        elif ident.startswith("gloss-"):
+            text = f"Glossary: {text}"
+        elif ident.startswith("ref-"):
+            text = f"Bibliography: {text}"
+        elif ident.startswith("use-"):
+            text = f"Where the glossary term is used: {text}"
+        elif element.get("data-label"):
+            text = f"Citation in {element.get('data-label')}"
+        elif not text:  # an empty anchor at a paragraph's start: the paragraph
+            parent = element.getparent()
+            words = " ".join(parent.text_content().split()).split() if parent is not None \
+                else []
+            text = "Passage: " + " ".join(words[:10]) + (" …" if len(words) > 10 else "")
+        found[ident] = text
+    return found
+
+
+def describe_links(pdf: bytes, descriptions: dict[str, str]) -> bytes:
+    """The PDF with each internal link's ``/Contents`` (its description for assistive
+    technology, PDF/UA 7.18.5) saying where it leads instead of WeasyPrint's bare element
+    id. Saved deterministically, so builds stay byte-identical."""
+    import io
+
+    import pikepdf
+
+    source = pikepdf.open(io.BytesIO(pdf))
+    with source:
+        for page in source.pages:
+            for annot in page.obj.get("/Annots", []):
+                dest = annot.get("/Dest")
+                if annot.get("/Subtype") == "/Link" and isinstance(dest, pikepdf.String) \
+                        and str(dest) in descriptions:
+                    annot.Contents = pikepdf.String(descriptions[str(dest)])
+        out = io.BytesIO()
+        source.save(out, deterministic_id=True)
+    return out.getvalue()
 
 
 def render_pdf(reader: Reader, edition: Edition, assembled: Path, templates: Path,
@@ -263,4 +535,4 @@ def render_pdf(reader: Reader, edition: Edition, assembled: Path, templates: Pat
                           f"the {edition.label} edition: WeasyPrint: {exc.message}") from None
     if page_map_out is not None:
         write_atomic(page_map_out, json.dumps(maps[0], ensure_ascii=False, indent=1) + "\n")
-    write_atomic(pdf_out, pdf)
+    write_atomic(pdf_out, describe_links(pdf, link_descriptions(html)))

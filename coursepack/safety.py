@@ -70,7 +70,8 @@ GENERATED_HTML = frozenset({"<dl>", "</dl>", '<dt epub:type="glossterm">', "</dt
 # Attributes a document may carry (pandoc writes any other one as it stands, onclick too):
 # ours (running heads, citation labels, paragraph numbers, EPUB semantics), the passage links
 # of editorial Markdown and a language for a foreign phrase.
-ATTRIBUTES = {"running": None, "label": None, "reading": None, "quote": None,
+ATTRIBUTES = {"running": None, "bookmark": None, "label": None, "reading": None,
+              "quote": None,
               "n": re.compile(r"\d{1,6}"),  # a paragraph's number (coursepack.paragraphs)
               "lang": re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8}){0,4}"),
               "epub:type": re.compile(r"glossary|bibliography"),

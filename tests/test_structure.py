@@ -45,7 +45,7 @@ def tiny_project(tmp_path: Path, reader: dict | str, where: str = "readers/r.yam
     return path
 
 
-METADATA = {"id": "r", "title": "A Reader", "editors": ["A. Editor"], "language": "en",
+METADATA = {"id": "r", "title": "A Reader", "editors": ["Ada Lovelace"], "language": "en",
             "date": "2026-01-15"}
 
 
@@ -366,7 +366,9 @@ def reshaped(reshaped_project) -> Path:
 
 def test_the_assembled_document_follows_the_reader_file(reshaped):
     text = (reshaped / "reader.md").read_text(encoding="utf-8")
-    headings = re.findall(r"^# (.+?) \{#([a-z0-9-]+)", text, re.M)
+    # An essay's heading carries its authors in a span hidden on the page (issue 11).
+    headings = [(re.sub(r" \[— [^\]]*\]\{\.chapter-author\}", "", title), ident)
+                for title, ident in re.findall(r"^# (.+?) \{#([a-z0-9-]+)", text, re.M)]
     assert headings == [
         ("Before we begin", "introduction"),
         ("What would it take to make Vladimir Putin feel secure?", "freedman"),

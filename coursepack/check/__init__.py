@@ -20,18 +20,23 @@ EPUB (``check_epub``):
   section text must appear in it (whitespace-normalised, case-sensitive).
 
 PDF (``check_pdf``, with pikepdf): ``read``, ``tagged``, ``pdfua``, ``lang``, ``title``,
-``outline``, ``fonts`` and ``links`` (see the ``_pdf_*`` helpers).
+``outline``, ``fonts`` and ``links`` (see the ``_pdf_*`` helpers); then, reading the page as
+a reader sees it (pypdfium2): ``notes`` (each note on its call's page, in order),
+``citations`` (in square brackets), ``pages`` (no near-empty page) and, for a large-print
+edition, ``large-print`` (ranged left, unhyphenated, nothing below the body size). The
+EPUB's ``notes`` and ``citations`` are checked too, and the reader's gate compares the
+numbering of the notes in the EPUB and in each PDF (``numbering``).
 
 A validator that cannot run (no Java, no Chromium, no calibre, no Node.js) is a finding that
 says what to install, never a silent pass. Command line::
 
     python -m coursepack.check [--no-ace] [--no-calibre] [--expect-section TEXT]...
-                               [--lang LANG] [--title TITLE] FILE...
+                               [--lang LANG] [--title TITLE] [--large-print PT] FILE...
 
 Modules: ``common`` (findings), ``runtimes`` (Java, Node.js, Ace, Chromium), ``validators``
-(EPUBCheck, Ace, calibre), ``container`` (zip and links), ``epub``, ``pdf``, ``report``,
-``pages`` (the EPUB's page list and paragraph numbers against the PDF), ``reader`` (the
-reader's gate) and ``cli``.
+(EPUBCheck, Ace, calibre), ``container`` (zip and links), ``epub``, ``pdf``, ``notes``,
+``citations``, ``layout``, ``credits``, ``accessibility``, ``report``, ``pages`` (the EPUB's
+page list and paragraph numbers against the PDF), ``reader`` (the reader's gate) and ``cli``.
 """
 
 from .cli import main

@@ -24,6 +24,8 @@ def _parser() -> argparse.ArgumentParser:
                         help="text that calibre must find in the EPUB (repeatable)")
     parser.add_argument("--lang", help="expected PDF /Lang")
     parser.add_argument("--title", help="expected PDF document title")
+    parser.add_argument("--large-print", type=float, metavar="PT",
+                        help="the PDF is a large-print edition with this body size (pt)")
     return parser
 
 
@@ -34,7 +36,8 @@ def check_file(path: Path, args: argparse.Namespace) -> list[Finding]:
         return check_epub(path, expected_sections=args.expect_section, ace=not args.no_ace,
                           calibre=not args.no_calibre)
     if suffix == ".pdf":
-        return check_pdf(path, expected_lang=args.lang, expected_title=args.title)
+        return check_pdf(path, expected_lang=args.lang, expected_title=args.title,
+                         large_print_pt=args.large_print)
     return [Finding(str(path), "type", "not an .epub or .pdf file; nothing can check it")]
 
 

@@ -6,8 +6,10 @@ import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from .citations import epub_citation_messages
 from .common import Finding, _guarded
 from .container import epub_link_messages, epub_zip_messages
+from .notes import epub_note_messages
 from .validators import ace_messages, calibre_messages, epubcheck_messages
 
 
@@ -23,6 +25,8 @@ def check_epub(path: Path, *, expected_sections: Sequence[str] = (), ace: bool =
     findings = _guarded(artifact, "epubcheck", lambda: epubcheck_messages(path))
     findings += _guarded(artifact, "zip", lambda: epub_zip_messages(path))
     findings += _guarded(artifact, "links", lambda: epub_link_messages(path))
+    findings += _guarded(artifact, "notes", lambda: epub_note_messages(path)[0])
+    findings += _guarded(artifact, "citations", lambda: epub_citation_messages(path))
     if ace:
         findings += _guarded(artifact, "ace", lambda: ace_messages(path))
     if calibre:

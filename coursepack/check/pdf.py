@@ -1,12 +1,17 @@
 """All checks on one PDF, with pikepdf: tagged structure, PDF/UA identification, language,
-title, outline, embedded fonts, and links and bookmarks that land on a page."""
+title, outline, embedded fonts, links and bookmarks that land on a page, each note on the
+page of its call (coursepack.check.notes), every citation in brackets (.citations), no
+near-empty page, and large print that follows large-print guidance (.layout)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from .citations import pdf_citation_messages
 from .common import Finding, _guarded
+from .layout import large_print_messages, near_empty_messages
+from .notes import pdf_note_messages
 
 FONT_FILES = ("/FontFile", "/FontFile2", "/FontFile3")
 
@@ -236,9 +241,12 @@ def _pdf_links(pdf) -> list[str]:
 
 
 def check_pdf(path: Path, *, expected_lang: str | None = None,
-              expected_title: str | None = None) -> list[Finding]:
-    """All PDF checks on one file; an empty list means it passed."""
+              expected_title: str | None = None,
+              large_print_pt: float | None = None) -> list[Finding]:
+    """All PDF checks on one file; an empty list means it passed. ``large_print_pt``: the
+    body size of a large-print edition, which must also follow large-print guidance."""
     import pikepdf
+    import pypdfium2
 
     path = Path(path)
     artifact = str(path)
@@ -259,4 +267,14 @@ def check_pdf(path: Path, *, expected_lang: str | None = None,
     with pdf:
         for check, func in checks.items():
             findings += _guarded(artifact, check, lambda f=func: f(pdf), (pikepdf.PdfError,))
+    layout: dict[str, Callable[[Path], list[str]]] = {
+        "notes": pdf_note_messages,
+        "citations": pdf_citation_messages,
+        "pages": near_empty_messages,
+    }
+    if large_print_pt is not None:
+        layout["large-print"] = lambda p: large_print_messages(p, large_print_pt)
+    for check, func in layout.items():
+        findings += _guarded(artifact, check, lambda f=func: f(path),
+                             (pikepdf.PdfError, pypdfium2.PdfiumError))
     return findings

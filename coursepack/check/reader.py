@@ -9,7 +9,11 @@ from pathlib import Path
 
 from ..errors import working_on
 from ..textnorm import normalise
+from .accessibility import epub_accessibility_messages
+from .common import _guarded
+from .credits import epub_credit_messages, pdf_credit_messages
 from .epub import check_epub
+from .notes import epub_note_messages, same_numbering_messages
 from .pages import check_pages
 from .pdf import check_pdf
 from .report import format_report
@@ -79,16 +83,33 @@ def _rel(path: Path, root: Path) -> str:
 
 def check_reader(reader_file: str) -> None:
     """The ``check`` task: every validator on every artifact; any finding fails the build."""
+    from ..assemble import reading_authors
     from ..build import page_map_path, paths, pdf_path
     from ..config import load_reader
     from ..errors import ReaderError
+    from ..render_pdf import is_large_print
 
     reader = load_reader(reader_file)
     epub = paths(reader)["epub"]
     pdfs = [pdf_path(reader, edition.id)[1] for edition in reader.editions]
     findings = check_epub(epub, expected_sections=expected_texts(reader))
-    for pdf in pdfs:
-        findings += check_pdf(pdf, expected_lang=reader.language)
+    try:
+        notes = epub_note_messages(epub)[1]
+    except Exception:  # an unreadable EPUB is already a finding of check_epub
+        notes = []
+    authors, editors = reading_authors(reader), list(reader.editors)
+    foreign = list(dict.fromkeys((f.phrase, f.lang) for r in reader.readings for f in r.foreign))
+    findings += _guarded(str(epub), "credits",
+                         lambda: epub_credit_messages(epub, authors, editors))
+    findings += _guarded(str(epub), "accessibility", lambda: epub_accessibility_messages(
+        epub, {part.id for part in reader.back_matter}, foreign))
+    for edition, pdf in zip(reader.editions, pdfs, strict=True):
+        findings += check_pdf(pdf, expected_lang=reader.language, large_print_pt=(
+            edition.font_size_pt if is_large_print(edition) else None))
+        findings += _guarded(str(pdf), "numbering", lambda p=pdf: same_numbering_messages(
+            notes, p))
+        findings += _guarded(str(pdf), "credits",
+                             lambda p=pdf: pdf_credit_messages(p, authors, editors))
     # The EPUB's pages and paragraph numbers against the PDF of its page-list edition.
     findings += check_pages(epub, pdf_path(reader, reader.page_list_edition)[1],
                             page_map_path(reader))

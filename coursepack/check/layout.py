@@ -1,0 +1,185 @@
+"""The printed page as a reader sees it: no near-empty page in any edition, and large print
+that follows large-print guidance (UKAAF, RNIB): ranged left, never hyphenated, nothing a
+reader must read below the body size.
+
+Text is read from the PDF with pypdfium2, character by character, with its box and its size
+as printed (the font size times the scale of the character's matrix). Text within
+``MARGIN_MM`` of the top or bottom edge is a running head or a folio: every edition's margins
+are wider (templates/edition.css.j2), so body text never lies there.
+"""
+
+from __future__ import annotations
+
+import ctypes
+from dataclasses import dataclass
+from math import sqrt
+from pathlib import Path
+
+MARGIN_MM = 19
+MIN_PAGE_LINES = 4  # a page of a chapter carries at least this many lines of text
+HYPHEN = "\u2010"  # the hyphen WeasyPrint sets where it hyphenates a word (not "-")
+FLUSH_SHARE = 0.4  # more of the lines than this end flush right: the text is justified
+FLUSH_PT = 2.0  # a line ending this close to the longest line's end is flush
+SIZE_TOLERANCE = 0.05  # pt
+HEADING_SCALE = 1.4  # a line this much larger than the median line is a heading
+
+
+@dataclass(frozen=True)
+class Line:
+    text: str
+    left: float
+    right: float
+    centre: float  # vertical, PDF units from the page's foot
+    min_size: float  # the smallest printed size of a character on the line, in pt
+    small: str  # the characters printed below the line's largest size
+    size: float = 0.0  # the largest printed size on the line, in pt
+
+
+def _chars(textpage) -> list[tuple[str, float, float, float, float, float]]:
+    """(char, left, bottom, right, top, printed size) of every visible character."""
+    import pypdfium2.raw as raw
+
+    matrix = raw.FS_MATRIX()
+    found = []
+    for i in range(textpage.count_chars()):
+        char = textpage.get_text_range(i, 1)
+        if not char.strip():
+            continue
+        left, _, right, _ = textpage.get_charbox(i)
+        _, bottom, _, top = textpage.get_charbox(i, loose=True)  # the font's full height
+        raw.FPDFText_GetMatrix(textpage.raw, i, ctypes.byref(matrix))
+        scale = sqrt(abs(matrix.a * matrix.d - matrix.b * matrix.c)) or 1.0
+        found.append((char, left, bottom, right, top,
+                      raw.FPDFText_GetFontSize(textpage.raw, i) * scale))
+    return found
+
+
+def _lines(chars) -> list[Line]:
+    """Characters grouped into lines (by their vertical centre), top to bottom."""
+    rows: list[list] = []
+    for char in sorted(chars, key=lambda c: -(c[2] + c[4]) / 2):
+        centre = (char[2] + char[4]) / 2
+        if rows and abs(rows[-1][0] - centre) < char[5] * 0.45:
+            rows[-1][1].append(char)
+        else:
+            rows.append([centre, [char]])
+    lines = []
+    for centre, members in rows:
+        members.sort(key=lambda c: c[1])
+        text, last = "", None
+        for c in members:
+            if last is not None and c[1] - last[3] > last[5] * 0.2:
+                text += " "
+            text += c[0]
+            last = c
+        largest = max(c[5] for c in members)
+        lines.append(Line(text, members[0][1], max(c[3] for c in members), centre,
+                          min(c[5] for c in members),
+                          "".join(c[0] for c in members if c[5] < largest - SIZE_TOLERANCE),
+                          largest))
+    return lines
+
+
+def body_lines(path: Path) -> list[list[Line]]:
+    """The lines of every page, running heads and folios left out."""
+    import pypdfium2
+
+    margin = MARGIN_MM / 25.4 * 72
+    pages = []
+    document = pypdfium2.PdfDocument(path)
+    try:
+        for page in document:
+            height = page.get_height()
+            chars = [c for c in _chars(page.get_textpage())
+                     if c[2] > margin and c[4] < height - margin]
+            pages.append(_lines(chars))
+    finally:
+        document.close()
+    return pages
+
+
+def chapter_pages(path: Path) -> set[int]:
+    """The pages a top-level bookmark (a chapter, the title page, the contents) lands on."""
+    import pikepdf
+
+    from .pdf import _link_target, _named_destinations
+
+    found = set()
+    with pikepdf.open(path) as pdf:
+        pages = {page.obj.objgen: number for number, page in enumerate(pdf.pages, start=1)}
+        names = _named_destinations(pdf)
+        outlines = pdf.Root.get("/Outlines")
+        item = outlines.get("/First") if outlines is not None else None
+        while item is not None:
+            dest = _link_target(item)
+            if isinstance(dest, pikepdf.String | pikepdf.Name):
+                dest = names.get(str(dest).lstrip("/"))
+            if isinstance(dest, pikepdf.Dictionary):
+                dest = dest.get("/D")
+            if isinstance(dest, pikepdf.Array) and len(dest) and dest[0].is_indirect:
+                found.add(pages.get(dest[0].objgen))
+            item = item.get("/Next")
+    return found
+
+
+def near_empty_messages(path: Path, pages: list[list[Line]] | None = None) -> list[str]:
+    """No page of a chapter carries only a line or three (a chapter's opening page may: one
+    a top-level bookmark lands on, or with a line in heading size)."""
+    pages = body_lines(path) if pages is None else pages
+    openings = chapter_pages(path)
+    # A page with a chapter heading (much larger than the text) opens a chapter, bookmarked
+    # or not.
+    sizes = sorted(line.size for page in pages for line in page)
+    heading = sizes[(len(sizes) - 1) // 2] * HEADING_SCALE if sizes else 0
+    openings |= {number for number, lines in enumerate(pages, start=1)
+                 if any(line.size >= heading for line in lines)}
+    return [f"page {number} carries only {len(lines)} line{'s' if len(lines) > 1 else ''} "
+            f"(“{lines[0].text[:40]}”): a page of a chapter needs at least {MIN_PAGE_LINES}"
+            for number, lines in enumerate(pages, start=1)
+            if 0 < len(lines) < MIN_PAGE_LINES and number not in openings]
+
+
+def large_print_messages(path: Path, body_pt: float,
+                         pages: list[list[Line]] | None = None) -> list[str]:
+    """Ranged left, never hyphenated, nothing below the body size (running heads, folios and
+    note calls included)."""
+    import pypdfium2
+
+    problems = []
+    small: dict[float, tuple[list[int], str]] = {}  # size -> (pages, characters seen)
+    document = pypdfium2.PdfDocument(path)
+    try:
+        for number, page in enumerate(document, start=1):
+            for char in _chars(page.get_textpage()):
+                if char[5] < body_pt - SIZE_TOLERANCE:
+                    pages_seen, text = small.setdefault(round(char[5], 1), ([], ""))
+                    if number not in pages_seen:
+                        pages_seen.append(number)
+                    small[round(char[5], 1)] = (pages_seen, text + char[0])
+    finally:
+        document.close()
+    for size, (pages_seen, text) in sorted(small.items()):
+        sample = "".join(dict.fromkeys(text))[:16]
+        problems.append(f"text at {size:g} pt, below the {body_pt:g} pt body size, on "
+                        f"{len(pages_seen)} page{'s' if len(pages_seen) > 1 else ''} (first: "
+                        f"page {pages_seen[0]}; characters “{sample}”)")
+    pages = body_lines(path) if pages is None else pages
+    hyphenated = [(number, line) for number, page in enumerate(pages, start=1)
+                  for line in page if line.text.rstrip().endswith((HYPHEN, "\u00ad"))]
+    if hyphenated:
+        number, line = hyphenated[0]
+        problems.append(f"{len(hyphenated)} line{'s' if len(hyphenated) > 1 else ''} end in a "
+                        f"hyphenated word (first: page {number}, “…{line.text[-30:]}”): large "
+                        "print is not hyphenated")
+    flush = total = 0
+    for page in pages:
+        prose = [line for line in page if len(line.text.split()) >= 5]
+        if len(prose) < 3:
+            continue
+        measure = max(line.right for line in prose)
+        total += len(prose)
+        flush += sum(measure - line.right < FLUSH_PT for line in prose)
+    if total and flush / total > FLUSH_SHARE:
+        problems.append(f"text is justified: {flush} of {total} lines end flush with the right "
+                        "margin; large print is ranged left, with even word spaces")
+    return problems
