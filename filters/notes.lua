@@ -32,15 +32,18 @@ local function note_inlines(content)
   return pandoc.utils.blocks_to_inlines(content, { pandoc.LineBreak() })
 end
 
+-- Attributes as a list of pairs, never a Lua table with several keys: its order changes
+-- from one run to the next, and builds must be byte-identical.
 local function back_link(n)
   return pandoc.Link({ pandoc.Str(n .. ".") }, "#fnref-" .. n, "",
-    { class = "note-back", role = "doc-backlink", ["aria-label"] = "Back to note call " .. n })
+    pandoc.Attr("", { "note-back" },
+      { { "role", "doc-backlink" }, { "aria-label", "Back to note call " .. n } }))
 end
 
 local function call_link(n, content)
   return pandoc.Link(content, "#fn-" .. n, "",
-    { id = "fnref-" .. n, class = "note-call", role = "doc-noteref",
-      ["aria-label"] = "Note " .. n })
+    pandoc.Attr("fnref-" .. n, { "note-call" },
+      { { "role", "doc-noteref" }, { "aria-label", "Note " .. n } }))
 end
 
 -- Print: the call, then the note body at the same point (no space between: no line break).
