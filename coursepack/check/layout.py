@@ -119,6 +119,7 @@ def chapter_pages(path: Path) -> set[int]:
             if isinstance(dest, pikepdf.Array) and len(dest) and dest[0].is_indirect:
                 found.add(pages.get(dest[0].objgen))
             item = item.get("/Next")
+    found.discard(None)
     return found
 
 
@@ -127,6 +128,9 @@ def near_empty_messages(path: Path, pages: list[list[Line]] | None = None) -> li
     a top-level bookmark lands on, or with a line in heading size)."""
     pages = body_lines(path) if pages is None else pages
     openings = chapter_pages(path)
+    # The title page and its verso (the imprint) come before the second bookmarked page.
+    if len(openings) > 1:
+        openings |= set(range(1, sorted(openings)[1]))
     # A page with a chapter heading (much larger than the text) opens a chapter, bookmarked
     # or not.
     sizes = sorted(line.size for page in pages for line in page)
