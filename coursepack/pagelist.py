@@ -12,8 +12,9 @@ This module finds the same place in pandoc's XHTML (coursepack.textstream) and p
   have none;
 * a ``page-list`` navigation in ``nav.xhtml`` and a ``pageList`` in ``toc.ncx`` (calibre reads
   page lists from the NCX);
-* the package metadata ``pageBreakSource`` naming the edition (and the reader's identifier) and
-  the ``pageBreakMarkers`` and ``pageNavigation`` accessibility features.
+* the package metadata ``pageBreakSource`` naming the edition (and the reader's identifier);
+  the ``pageBreakMarkers`` and ``pageNavigation`` accessibility features are declared with the
+  others, from the built book (coursepack.render_epub).
 
 It also fills what only the page map knows: each ``<span class="edition-name">`` with the
 edition's label and each ``<a class="page-ref">`` with the page its target begins on.
@@ -239,10 +240,9 @@ def ncx_page_list(hrefs: list[tuple[int, str]], label: str, first_play_order: in
 
 
 def package_meta(source: str) -> str:
-    """Metadata lines for the package document: the page source and the features it brings."""
-    return (f'    <meta property="pageBreakSource">{escape(source)}</meta>\n'
-            '    <meta property="schema:accessibilityFeature">pageBreakMarkers</meta>\n'
-            '    <meta property="schema:accessibilityFeature">pageNavigation</meta>\n')
+    """The package document's page source. The features it brings (pageBreakMarkers,
+    pageNavigation) are declared with the others, from the built book (render_epub)."""
+    return f'    <meta property="pageBreakSource">{escape(source)}</meta>\n'
 
 
 def page_source(title: str, label: str, version: str, identifier: str) -> str:

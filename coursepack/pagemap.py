@@ -23,7 +23,7 @@ The folio printed on page *i* (0-based) is *i* + 1: print.css never resets the p
 from __future__ import annotations
 
 from .paragraphs import PNUM_CLASS
-from .textstream import build_stream
+from .textstream import build_stream, skipped
 
 PX_TO_PT = 0.75  # CSS px -> PDF points
 
@@ -102,7 +102,8 @@ _SKIPPED_BOXES = ("MarginBox", "FootnoteAreaBox", "LeaderBox")
 
 def _main_pieces(page_box) -> tuple[list[str], bool]:
     """The text of the page's body, piece by piece in order: only inside ``<main>``, without
-    generated content (``::before``, ``::after``, footnote calls), margins and footnote areas.
+    generated content (``::before``, ``::after``), what the stream skips (note calls, a
+    paragraph's number: textstream.skipped), margins and footnote areas.
     Also whether the page has any text at all."""
     pieces: list[str] = []
     any_text = False
@@ -116,6 +117,9 @@ def _main_pieces(page_box) -> tuple[list[str], bool]:
             tag = str(getattr(child, "element_tag", "") or "")
             if "::" in tag:
                 continue
+            element = getattr(child, "element", None)
+            if kind != "TextBox" and element is not None and skipped(element):
+                continue  # a note's call or body, a paragraph number: not in the stream
             if kind == "TextBox":
                 any_text = any_text or bool(child.text.strip())
                 if inside:

@@ -39,6 +39,8 @@ class BookFacts:
     glossary_terms: int
     bibliography_entries: int
     foreign_phrases: int  # passages marked with their own language
+    page_breaks: int = 0  # markers of a print edition's page breaks (coursepack.pagelist)
+    page_list: bool = False  # the navigation document lists those pages
 
 
 def book_facts(epub: bytes) -> BookFacts:
@@ -46,6 +48,8 @@ def book_facts(epub: bytes) -> BookFacts:
     book = zipfile.ZipFile(io.BytesIO(epub))
     text = "".join(book.read(n).decode("utf-8") for n in sorted(book.namelist())
                    if n.endswith(".xhtml") and not n.endswith("nav.xhtml"))
+    nav = "".join(book.read(n).decode("utf-8") for n in book.namelist()
+                  if n.endswith("nav.xhtml"))
     images = re.findall(r"<(?:img|image)\b[^>]*>", text)
     described = sum(1 for tag in re.findall(r"<img\b[^>]*>", text)
                     if re.search(r'\balt="[^"]*\w', tag))
@@ -55,7 +59,9 @@ def book_facts(epub: bytes) -> BookFacts:
         notes=len(re.findall(r'role="doc-noteref"', text)),
         glossary_terms=len(re.findall(r'epub:type="glossterm"', text)),
         bibliography_entries=len(re.findall(r'class="csl-entry"', text)),
-        foreign_phrases=len(re.findall(r'<span lang="[^"]+"', text)))
+        foreign_phrases=len(re.findall(r'<span lang="[^"]+"', text)),
+        page_breaks=len(re.findall(r'epub:type="pagebreak"', text)),
+        page_list='epub:type="page-list"' in nav)
 
 
 def _count(n: int, thing: str) -> str:
@@ -68,6 +74,10 @@ def accessibility_features(facts: BookFacts) -> list[str]:
                 "displayTransformability"]
     if facts.images and facts.described == facts.images:
         features.append("alternativeText")
+    if facts.page_breaks:
+        features.append("pageBreakMarkers")
+    if facts.page_list:
+        features.append("pageNavigation")
     return features
 
 
@@ -96,9 +106,12 @@ def accessibility_summary(facts: BookFacts) -> str:
            else f" It has {parts[0]}." if parts else "")
     foreign = (f" The language of {_count(facts.foreign_phrases, 'passage')} in other "
                "languages is marked." if facts.foreign_phrases else "")
+    pages = (" It marks the page breaks of the print edition named as its page source"
+             + (", with a page list to go to any page." if facts.page_list else ".")
+             if facts.page_breaks else "")
     return ("This publication is text, with a navigable table of contents, landmarks and "
-            f"headings in a logical order. {images}{has}{foreign} Text can be resized and "
-            "restyled by the reading system; no font or colour is imposed.")
+            f"headings in a logical order. {images}{has}{foreign}{pages} Text can be resized "
+            "and restyled by the reading system; no font or colour is imposed.")
 
 
 def epub_metadata(reader: Reader, templates: Path, facts: BookFacts | None = None) -> str:
@@ -283,13 +296,12 @@ def render_epub(reader: Reader, assembled: Path, templates: Path, metadata_out: 
         render(reader, assembled, "epub3", epub_args(reader, templates, metadata_out, cover_out),
                output=tmp, source_date_epoch=build_epoch(reader), sandbox=False)
         epub = with_accessible_documents(tmp.read_bytes(), reader)
-        # The accessibility metadata describes the book as built, so it is written now.
-        write_atomic(metadata_out, epub_metadata(reader, templates, book_facts(epub)))
-        epub = with_package_meta(epub, metadata_out.read_text())
         edition = reader.page_source
         source = page_source(reader.title, edition.label, reader.version, reader.identifier)
         pages = json.loads(page_map.read_text(encoding="utf-8"))
-        write_atomic(epub_out, with_page_list(with_landmarks(epub, landmark_labels(reader)),
-                                              pages, source))
+        epub = with_page_list(with_landmarks(epub, landmark_labels(reader)), pages, source)
+        # The accessibility metadata describes the book as built, so it is written last.
+        write_atomic(metadata_out, epub_metadata(reader, templates, book_facts(epub)))
+        write_atomic(epub_out, with_package_meta(epub, metadata_out.read_text()))
     finally:
         tmp.unlink(missing_ok=True)

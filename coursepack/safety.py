@@ -74,14 +74,18 @@ ATTRIBUTES = {"running": None, "bookmark": None, "label": None, "reading": None,
               "quote": None,
               "n": re.compile(r"\d{1,6}"),  # a paragraph's number (coursepack.paragraphs)
               "lang": re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8}){0,4}"),
-              "epub:type": re.compile(r"glossary|bibliography"),
-              "role": re.compile(r"doc-glossary|doc-bibliography|note")}
+              "epub:type": re.compile(r"glossary|bibliography|colophon"),
+              "role": re.compile(r"doc-glossary|doc-bibliography|doc-colophon|note")}
 # Metadata the assembled document has (assemble.document_metadata and the pandoc command
 # line): a key added there is added here. Any other key could make a writer read a file
 # (cover-image, css, header-includes ...).
 METADATA = frozenset({"title", "subtitle", "author", "lang", "date", "identifier",
                       "description", "subject", "keywords", "rights", "version",
-                      "link-citations", "toc-title", "bibliography", "csl"})
+                      "link-citations", "toc-title", "bibliography", "csl",
+                      # the credits on the title page, the cover and the PDF's metadata
+                      "creator", "editors", "authors-line", "pdf-author", "kicker",
+                      # read by the Lua filters (typography.lua, foreign.lua)
+                      "never-hyphenate", "hyphenation-exceptions", "foreign-phrases"})
 LINK = re.compile(r"#[^\s]*|https?://[^\s\"<>]+|mailto:[^\s\"<>]+")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp")  # raster: an SVG can fetch
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")

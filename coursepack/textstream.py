@@ -20,8 +20,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 # Elements whose text is not shared by the print edition and the EPUB (see module docstring).
+# A chapter heading's author (``chapter-author``) is hidden in both, shown only in the
+# contents and the bookmarks, so no laid-out line has it.
 SKIPPED_CLASSES = frozenset({"footnote", "footnotes", "footnote-ref", "pnum", "page-ref",
-                             "edition-name"})
+                             "edition-name", "chapter-author"})
 SKIPPED_ROLES = frozenset({"doc-noteref", "doc-pagebreak", "doc-endnotes", "doc-footnote"})
 SKIPPED_TYPES = frozenset({"pagebreak", "footnote", "footnotes", "endnotes", "noteref"})
 EPUB_TYPE = "{http://www.idpf.org/2007/ops}type"

@@ -235,6 +235,27 @@ def test_large_print_follows_large_print_guidance(out):
     assert large_print_messages(pdf_of(out, large.id), large.font_size_pt) == []
 
 
+@pytest.mark.parametrize("edition", EDITIONS)
+def test_no_word_is_broken_without_a_hyphen(out, edition):
+    # WeasyPrint broke names inside their no-hyphenation spans ("Fr" / "eedman", "La" /
+    # "wrence" in the large-print contents) until print.css kept those spans whole.
+    from coursepack.check.layout import broken_word_messages
+
+    assert broken_word_messages(pdf_of(out, edition)) == []
+
+
+def test_a_word_broken_without_a_hyphen_fails_the_check(tmp_path):
+    from coursepack.check.layout import broken_word_messages
+
+    css = "@page { size: A6; margin: 20mm 12mm; } html { font-size: 10pt; }"
+    body = ("<p>Lawrence Freedman wrote it, and Freedman said so in a long sentence.</p>"
+            "<p>Which report Fr<br>eedman meant is not known; in<br>to the text it goes.</p>")
+    pdf = tiny_pdf(tmp_path / "broken.pdf", body, css)
+    assert broken_word_messages(pdf) == [
+        "page 1: “Fr” / “eedman” is “Freedman” broken without a hyphen"]
+    assert "broken-words" in {f.check for f in check_pdf(pdf)}
+
+
 JUSTIFIED_SMALL = """
 @page { size: A5; margin: 22mm 20mm; @bottom-right { content: counter(page); font-size: 9pt; } }
 html { font-size: 16pt; } p { text-align: justify; hyphens: auto; margin: 0; }

@@ -1,6 +1,6 @@
-"""The printed page as a reader sees it: no near-empty page in any edition, and large print
-that follows large-print guidance (UKAAF, RNIB): ranged left, never hyphenated, nothing a
-reader must read below the body size.
+"""The printed page as a reader sees it: no near-empty page and no word broken without a
+hyphen in any edition, and large print that follows large-print guidance (UKAAF, RNIB):
+ranged left, never hyphenated, nothing a reader must read below the body size.
 
 Text is read from the PDF with pypdfium2, character by character, with its box and its size
 as printed (the font size times the scale of the character's matrix). Text within
@@ -11,7 +11,9 @@ are wider (templates/edition.css.j2), so body text never lies there.
 from __future__ import annotations
 
 import ctypes
+import re
 from dataclasses import dataclass
+from itertools import pairwise
 from math import sqrt
 from pathlib import Path
 
@@ -120,6 +122,33 @@ def chapter_pages(path: Path) -> set[int]:
                 found.add(pages.get(dest[0].objgen))
             item = item.get("/Next")
     found.discard(None)
+    return found
+
+
+_LETTERS = re.compile(r"[^\W\d_]+")
+_LAST_LETTERS = re.compile(r"([^\W\d_]+)$")
+
+
+def broken_word_messages(path: Path, pages: list[list[Line]] | None = None) -> list[str]:
+    """No word broken across two lines without a hyphen ("Fr" / "eedman"), which WeasyPrint
+    can do when ``overflow-wrap`` allows a break inside a word it could have moved whole.
+
+    A line's last letters and the next line's first letters are taken to be one broken word
+    when together they make a word the book prints elsewhere inside a line, and one of the
+    two pieces is not such a word ("in" / "to" could be two words and is let pass)."""
+    pages = body_lines(path) if pages is None else pages
+    lines = [(number, line.text.strip()) for number, page in enumerate(pages, start=1)
+             for line in page]
+    words: set[str] = set()
+    for _, text in lines:  # words inside a line: no piece of a broken word is one
+        words.update(_LETTERS.findall(" ".join(text.split()[1:-1])))
+    found = []
+    for (number, text), (_, following) in pairwise(lines):
+        end, start = _LAST_LETTERS.search(text), _LETTERS.match(following)
+        if end and start and end.group(1) + start.group(0) in words and (
+                end.group(1) not in words or start.group(0) not in words):
+            found.append(f"page {number}: “{end.group(1)}” / “{start.group(0)}” is "
+                         f"“{end.group(1) + start.group(0)}” broken without a hyphen")
     return found
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from .citations import pdf_citation_messages
 from .common import Finding, _guarded
-from .layout import large_print_messages, near_empty_messages
+from .layout import broken_word_messages, large_print_messages, near_empty_messages
 from .notes import pdf_note_messages
 
 FONT_FILES = ("/FontFile", "/FontFile2", "/FontFile3")
@@ -271,6 +271,7 @@ def check_pdf(path: Path, *, expected_lang: str | None = None,
         "notes": pdf_note_messages,
         "citations": pdf_citation_messages,
         "pages": near_empty_messages,
+        "broken-words": broken_word_messages,
     }
     if large_print_pt is not None:
         layout["large-print"] = lambda p: large_print_messages(p, large_print_pt)
