@@ -198,6 +198,9 @@ def tool_versions() -> dict[str, str]:
 
 
 KICKER = "A course reader"
+# The line that credits the readings' authors (title page, cover and its description): a
+# reader may gather essays, books or speeches, so it names none of them.
+AUTHORS_BY = "Readings by {}"
 
 
 def kicker(reader: Reader) -> str:
@@ -229,7 +232,7 @@ def document_metadata(reader: Reader) -> str:
         "author": [md(a) for a in authors],
         "creator": [{"role": "edt", "text": md(e)} for e in reader.editors],
         "editors": md(", ".join(reader.editors)),
-        "authors-line": md(_and(authors)),
+        "authors-line": md(AUTHORS_BY.format(_and(authors))) if authors else "",
         "pdf-author": md(f"{', '.join(authors)}; edited by {', '.join(reader.editors)}"
                          if authors else ", ".join(reader.editors)),
         "kicker": kicker(reader),

@@ -76,7 +76,7 @@ def _font(path: Path, size: int) -> ImageFont.FreeTypeFont:
 
 def cover_png(title: str, subtitle: str, editors: list[str] | tuple[str, ...],
               fonts: Path, kicker: str = "A course reader",
-              authors: list[str] | tuple[str, ...] = ()) -> bytes:
+              authors: list[str] | tuple[str, ...] = (), by_line: str = "By {}") -> bytes:
     """The cover as PNG bytes: kicker (none if empty), title, rule, subtitle, and the essays'
     authors and the editors at the foot. Its text alternative in the EPUB says the same
     (render_epub.cover_description)."""
@@ -92,7 +92,7 @@ def cover_png(title: str, subtitle: str, editors: list[str] | tuple[str, ...],
     names = ", ".join(editors)
     foot = SIZE[1] - 420
     if authors:
-        by = f"Essays by {' and '.join(authors)}"
+        by = by_line.format(" and ".join(authors))
         foot -= 90 * min(3, len(_wrap(draw, by, face["regular"](52), SIZE[0] - 2 * MARGIN)))
         foot = _block(draw, foot, by, face["regular"], (64, 52), 1.3, INK, 3) + 30
     _block(draw, foot, f"Edited by {names}", face["regular"], (64, 52, 44), 1.3, INK, 3)
@@ -102,7 +102,7 @@ def cover_png(title: str, subtitle: str, editors: list[str] | tuple[str, ...],
 
 
 def reader_cover(reader: Reader) -> bytes:
-    from .assemble import kicker, reading_authors
+    from .assemble import AUTHORS_BY, kicker, reading_authors
 
     return cover_png(reader.title, reader.subtitle, reader.editors, reader.root / "fonts",
-                     kicker=kicker(reader), authors=reading_authors(reader))
+                     kicker=kicker(reader), authors=reading_authors(reader), by_line=AUTHORS_BY)

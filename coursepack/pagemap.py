@@ -51,25 +51,45 @@ def _first_text(box):
     return None
 
 
-def _numbers(box, line=None):
-    """(number box, the line box it opens) for every paragraph number inside ``box``.
+def _is_anchor(box) -> bool:
+    element = getattr(box, "element", None)
+    return element is not None and PNUM_CLASS in (element.get("class") or "").split()
 
-    A number whose anchor is out of the flow (print.css positions empty anchors absolutely)
-    stands beside its paragraph's lines, not inside one: it opens the next line box."""
-    pending = []
+
+def _first_line(box):
+    """The first line box with text inside ``box`` (depth first, anchors aside), or None."""
     for child in _children(box):
         if type(child).__name__ == "LineBox":
-            yield from ((number, child) for number in pending)
-            pending = []
-            yield from _numbers(child, child)
+            if _first_text(child) is not None:
+                return child
+        elif not _is_anchor(child) and (found := _first_line(child)) is not None:
+            return found
+    return None
+
+
+def _numbers(box, line=None):
+    """(number box, the first line of its paragraph on the page) for every paragraph number
+    inside ``box``.
+
+    The number's anchor is out of the flow (print.css positions it absolutely, for
+    WeasyPrint's issue 1614): the paragraph's lines are in an anonymous block beside it, so
+    the line a number stands beside is the first line with text of the block around it."""
+    for child in _children(box):
+        if _is_anchor(child):
+            line_here = _first_line(box) or line
+            yield from ((number, line_here) for number in _anchor_numbers(child))
         elif _is_number(child):
-            if line is None:
-                pending.append(child)
-            else:
-                yield child, line
+            yield child, line or _first_line(box)
         else:
             yield from _numbers(child, line)
-    yield from ((number, None) for number in pending)
+
+
+def _anchor_numbers(box):
+    for child in _children(box):
+        if _is_number(child):
+            yield child
+        else:
+            yield from _anchor_numbers(child)
 
 
 def place_paragraph_numbers(document) -> int:

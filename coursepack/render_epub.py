@@ -216,11 +216,11 @@ def with_landmarks(epub: bytes, labels: dict[str, str]) -> bytes:
 
 def cover_description(reader: Reader) -> str:
     """The cover's text alternative: what the typographic cover shows (coursepack.cover)."""
-    from .assemble import reading_authors
+    from .assemble import AUTHORS_BY, reading_authors
 
     authors = reading_authors(reader)
     shown = [reader.title, reader.subtitle,
-             f"Essays by {' and '.join(authors)}" if authors else "",
+             AUTHORS_BY.format(" and ".join(authors)) if authors else "",
              f"Edited by {', '.join(reader.editors)}"]
     return "Cover: " + ". ".join(s.rstrip(".") for s in shown if s) + "."
 

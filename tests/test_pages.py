@@ -254,6 +254,51 @@ def test_numbers_stand_in_the_outer_margin_of_every_edition(outputs, edition):
     assert [int(n) for _, _, n in numbers] == [*range(1, 17), *range(1, 39)]
 
 
+def baselines(pdf: Path) -> list[tuple[list[float], list[float]]]:
+    """For each page, the baselines (PDF points) of the digits set outside the text column
+    and of every other character, running heads and folios (the outer 19 mm) left out."""
+    import ctypes
+
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as raw
+
+    band = 19 / 25.4 * 72
+    document = pdfium.PdfDocument(str(pdf))
+    pages = []
+    try:
+        for page in document:
+            textpage = page.get_textpage()
+            x, y = ctypes.c_double(), ctypes.c_double()
+            chars = []
+            for i in range(textpage.count_chars()):
+                char = textpage.get_text_range(i, 1)
+                raw.FPDFText_GetCharOrigin(textpage.raw, i, ctypes.byref(x), ctypes.byref(y))
+                if char.strip() and band < y.value < page.get_height() - band:
+                    chars.append((char, x.value, round(y.value, 1)))
+            pages.append(chars)
+    finally:
+        document.close()
+    found = []
+    for chars in pages:
+        letters = [c for c in chars if not c[0].isdigit()]
+        left = min((c[1] for c in letters), default=0) - 1
+        right = max((c[1] for c in letters), default=0) + 1
+        numbers = {c[2] for c in chars if c[0].isdigit() and not left < c[1] < right}
+        found.append((sorted(numbers), sorted({c[2] for c in letters})))
+    return found
+
+
+@pytest.mark.parametrize("edition", ["a4", "large-print"])
+def test_each_number_stands_on_its_lines_baseline(outputs, edition):
+    # Before: set at the top of its out-of-flow anchor, a number stood a third of a line
+    # above the baseline of the line it numbers.
+    pages = baselines(outputs["dir"] / f"putin-security-{edition}.pdf")
+    off = [(index + 1, y) for index, (numbers, lines) in enumerate(pages) for y in numbers
+           if not any(abs(y - line) < 0.3 for line in lines)]
+    assert sum(len(numbers) for numbers, _ in pages) >= 54
+    assert off == []
+
+
 # --- breaking copies: the checks must fail --------------------------------------------------
 
 

@@ -135,7 +135,9 @@ def broken_word_messages(path: Path, pages: list[list[Line]] | None = None) -> l
 
     A line's last letters and the next line's first letters are taken to be one broken word
     when together they make a word the book prints elsewhere inside a line, and one of the
-    two pieces is not such a word ("in" / "to" could be two words and is let pass)."""
+    two pieces is not such a word ("in" / "to" could be two words and is let pass). A
+    lower-case letter before the break and a capital after it are two words ("of" / "France":
+    the text extraction may have lost a space inside a line, making "ofFrance" a word)."""
     pages = body_lines(path) if pages is None else pages
     lines = [(number, line.text.strip()) for number, page in enumerate(pages, start=1)
              for line in page]
@@ -146,7 +148,8 @@ def broken_word_messages(path: Path, pages: list[list[Line]] | None = None) -> l
     for (number, text), (_, following) in pairwise(lines):
         end, start = _LAST_LETTERS.search(text), _LETTERS.match(following)
         if end and start and end.group(1) + start.group(0) in words and (
-                end.group(1) not in words or start.group(0) not in words):
+                end.group(1) not in words or start.group(0) not in words) and not (
+                end.group(1)[-1].islower() and start.group(0)[0].isupper()):  # "of" / "France"
             found.append(f"page {number}: “{end.group(1)}” / “{start.group(0)}” is "
                          f"“{end.group(1) + start.group(0)}” broken without a hyphen")
     return found
