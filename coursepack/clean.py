@@ -571,7 +571,7 @@ class _Cleaner:
 
 def clean_text(reading: Reading, raw: str) -> Cleaned:
     """Apply the reading's shape, conventions and rules, and general normalisation."""
-    if not raw.strip():
+    if not normalise_space(raw):  # nothing but spaces and invisible characters (U+00AD …)
         raise ReaderError(reading.raw_path.name, "the raw text is empty; paste the reading in")
     return _Cleaner(reading, raw).run()
 
