@@ -70,6 +70,8 @@ def _tools(names: tuple[str, ...]) -> dict[str, str]:
 
 
 APPARATUS_CODE = ("insert", "citations", "notes", "glossary")
+# What importing coursepack.assemble runs (the EPUB's cover and the checks read its credits).
+ASSEMBLE_CODE = ("assemble", "annotate", "markdown", "paragraphs", "citing", *APPARATUS_CODE)
 
 
 def _apparatus_files(reader) -> list[str]:
@@ -175,7 +177,7 @@ def task_epub():
         "file_dep": [*_render_deps(reader), str(reader.path), str(page_map_path(reader)),
                      *(str(templates / t) for t in EPUB_TEMPLATES),
                      *sorted(str(f) for f in Path("fonts").glob("*.ttf")),  # the cover's
-                     *code("render_epub", "cover", "pagelist", "textstream", "assemble")],
+                     *code("render_epub", "cover", "pagelist", "textstream", *ASSEMBLE_CODE)],
         "targets": [str(p["epub"]), str(p["epub_metadata"]), str(p["cover"])],
         "uptodate": [config_changed({"epoch": _epoch(), "tools": _tools(EPUB_TOOLS)})],
         "clean": True,
@@ -205,7 +207,7 @@ def task_check():
         # check/reader.py finds each part's words in the outputs (markdown, textnorm); the
         # credits and accessibility checks read the reader as render_pdf/epub and assemble do
         "file_dep": [*artifacts, str(page_map_path(reader)),
-                     *code("check", "pagelist", "textstream", "markdown", "textnorm",
-                           "render_pdf", "render_epub", "assemble")],
+                     *code("check", "pagelist", "textstream", "render_pdf", "render_epub",
+                           "pagemap", "pandoc", "safety", "dates", *ASSEMBLE_CODE)],
         "verbosity": 2,
     }

@@ -303,7 +303,7 @@ def test_the_cleaner_with_generated_rules_succeeds_or_says_one_line(minimal_read
 READING = {"id": "fuzz", "raw": "fuzz.txt", "title": "A fuzzed reading",
            "authors": ["A. Author"], "venue": "The fuzzer", "date": "2026-01",
            "url": "https://example.org/fuzz", "permissions": "Free to reuse.", "rules": []}
-READER = {"id": "fuzz", "title": "A Fuzzed Reader", "editors": ["A. Editor"],
+READER = {"id": "fuzz", "title": "A Fuzzed Reader", "editors": ["Mary Somerville"],
           "language": "en", "date": "2026-01-15", "readings": ["../sources/fuzz/fuzz.yaml"]}
 READING_KEYS = ["id", "raw", "title", "short_title", "dek", "authors", "venue", "date",
                 "date_display", "url", "repost", "permissions", "citations", "key", "use",

@@ -255,7 +255,7 @@ def _make_hostile(project) -> None:
 
     def reader(d):
         d.update(title=TITLE, description=DESCRIPTION, rights="<!-- r --> © 2026 & co",
-                 subtitle="<i>Regime</i> & guarantees", editors=["The <b>Course</b> Editors"],
+                 subtitle="<i>Regime</i> & guarantees", editors=["<b>Mary</b> Somerville & Co"],
                  keywords=["<script>k</script>", "a, b"])
         d["editions"][0]["label"] = LABEL
 

@@ -214,49 +214,9 @@ def test_epub_numbers_are_hidden_from_screen_readers_and_links_land_beside_them(
             in greene)
 
 
-def pdf_margin_numbers(pdf: Path) -> list[tuple[int, str, str]]:
-    """(page index, side of the text column, number) for every number that stands outside the
-    column, beside a line of body text. The column of left-hand and of right-hand pages is
-    where any line of text reaches (justified lines reach both edges)."""
-    import pypdfium2 as pdfium
-
-    document = pdfium.PdfDocument(str(pdf))
-    pages = []
-    try:
-        for index in range(len(document)):
-            textpage = document[index].get_textpage()
-            rects = [(*textpage.get_rect(i),) for i in range(textpage.count_rects())]
-            pages.append([(r, textpage.get_text_bounded(*r).strip()) for r in rects])
-    finally:
-        document.close()
-    column = {}
-    for parity in (0, 1):
-        body = [r for runs in pages[parity::2] for r, text in runs if len(text) > 12]
-        column[parity] = (min(r[0] for r in body), max(r[2] for r in body))
-    found = []
-    for index, runs in enumerate(pages):
-        left, right = column[index % 2]
-        body = [r for r, text in runs if len(text) > 12]
-        for (x0, y0, x1, y1), text in runs:
-            beside = any(b[1] < (y0 + y1) / 2 < b[3] for b in body)
-            if text.isdigit() and beside and (x1 < left - 1 or x0 > right + 1):
-                found.append((index, "left" if x1 < left else "right", text))
-    return found
-
-
-@pytest.mark.parametrize("edition", ["a4", "letter", "large-print"])
-def test_numbers_stand_in_the_outer_margin_of_every_edition(outputs, edition):
-    pdf = outputs["dir"] / f"putin-security-{edition}.pdf"
-    numbers = pdf_margin_numbers(pdf)
-    outer = {0: "right", 1: "left"}  # page 1 (index 0) is a right-hand page
-    assert [side for index, side, _ in numbers] == [outer[i % 2] for i, _, _ in numbers]
-    # Greene's 16 paragraphs, then Freedman's 38, each number once, in order.
-    assert [int(n) for _, _, n in numbers] == [*range(1, 17), *range(1, 39)]
-
-
-def baselines(pdf: Path) -> list[tuple[list[float], list[float]]]:
-    """For each page, the baselines (PDF points) of the digits set outside the text column
-    and of every other character, running heads and folios (the outer 19 mm) left out."""
+def page_chars(pdf: Path) -> list[list[tuple[str, float, float]]]:
+    """For each page, (character, x, baseline y) of every visible character, in PDF points,
+    running heads and folios (the outer 19 mm) left out."""
     import ctypes
 
     import pypdfium2 as pdfium
@@ -278,13 +238,60 @@ def baselines(pdf: Path) -> list[tuple[list[float], list[float]]]:
             pages.append(chars)
     finally:
         document.close()
+    return pages
+
+
+def _columns(pages) -> dict[int, tuple[float, float]]:
+    """The text column of left-hand and of right-hand pages: where any letter reaches."""
+    columns = {}
+    for parity in (0, 1):
+        xs = [x for chars in pages[parity::2] for c, x, _ in chars if not c.isdigit()]
+        columns[parity] = (min(xs, default=0) - 1, max(xs, default=0) + 1)
+    return columns
+
+
+MARGIN_GAP = 11  # pt: a digit's origin this far outside the column is in the margin
+
+
+def pdf_margin_numbers(pdf: Path) -> list[tuple[int, str, str]]:
+    """(page index, side of the text column, number) for every number set outside the text
+    column of its page (where its letters reach), in reading order."""
     found = []
-    for chars in pages:
-        letters = [c for c in chars if not c[0].isdigit()]
-        left = min((c[1] for c in letters), default=0) - 1
-        right = max((c[1] for c in letters), default=0) + 1
-        numbers = {c[2] for c in chars if c[0].isdigit() and not left < c[1] < right}
-        found.append((sorted(numbers), sorted({c[2] for c in letters})))
+    pages = page_chars(pdf)
+    columns = _columns(pages)
+    for index, chars in enumerate(pages):
+        left, right = columns[index % 2]
+        runs: dict[tuple[str, float], list] = {}
+        for char, x, y in chars:
+            # Paragraph numbers stand 5 mm off the column; list markers ("1.") touch it.
+            if char.isdigit() and not left - MARGIN_GAP < x < right + MARGIN_GAP:
+                runs.setdefault(("left" if x <= left else "right", y), []).append((x, char))
+        for (side, _), digits in sorted(runs.items(), key=lambda item: -item[0][1]):
+            found.append((index, side, "".join(c for _, c in sorted(digits))))
+    return found
+
+
+@pytest.mark.parametrize("edition", ["a4", "letter", "large-print"])
+def test_numbers_stand_in_the_outer_margin_of_every_edition(outputs, edition):
+    pdf = outputs["dir"] / f"putin-security-{edition}.pdf"
+    numbers = pdf_margin_numbers(pdf)
+    outer = {0: "right", 1: "left"}  # page 1 (index 0) is a right-hand page
+    assert [side for index, side, _ in numbers] == [outer[i % 2] for i, _, _ in numbers]
+    # Greene's 16 paragraphs, then Freedman's 38, each number once, in order.
+    assert [int(n) for _, _, n in numbers] == [*range(1, 17), *range(1, 39)]
+
+
+def baselines(pdf: Path) -> list[tuple[list[float], list[float]]]:
+    """For each page, the baselines of the digits set outside the text column and of the
+    letters (page_chars)."""
+    found = []
+    pages = page_chars(pdf)
+    columns = _columns(pages)
+    for index, chars in enumerate(pages):
+        left, right = columns[index % 2]
+        numbers = {y for char, x, y in chars
+                   if char.isdigit() and not left - MARGIN_GAP < x < right + MARGIN_GAP}
+        found.append((sorted(numbers), sorted({y for c, _, y in chars if not c.isdigit()})))
     return found
 
 

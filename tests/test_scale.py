@@ -18,7 +18,7 @@ rules: []
 """
 READER = """id: long-reader
 title: A Long Reader
-editors: [A. Editor]
+editors: [Mary Somerville]
 language: en
 date: "2026-01-15"
 readings: [../sources/long.yaml]

@@ -62,7 +62,8 @@ def test_source_notes_and_editors_notes_look_different(out):
     html = (out / "war-and-the-state-a4.html").read_text(encoding="utf-8")
     assert html.count('class="author-note-label">Author’s note:</span>') == 5
     assert html.count('class="author-note-label">Translator’s note:</span>') == 1
-    assert html.count('class="editor-note-label">Editor’s note:</span>') == 2
+    # Two notes on the text, and the bibliography's two hedges (the data's notes).
+    assert html.count('class="editor-note-label">Editor’s note:</span>') == 4
 
 
 def font_sizes(pdf: Path, page_number: int) -> set[float]:
