@@ -297,8 +297,11 @@ def _flat(text: str) -> str:
     import html as html_module
     import re
 
-    text = html_module.unescape(re.sub(r"<[^>]+>", " ", text)) if text.lstrip().startswith(
-        ("<?xml", "<!DOCTYPE", "<html")) else text
+    if text.lstrip().startswith(("<?xml", "<!DOCTYPE", "<html")):
+        # Inline tags join what they wrap (a name kept from hyphenation is a span); the
+        # others separate.
+        text = re.sub(r"</?(?:span|a|em|strong|i|b)\b[^>]*>", "", text)
+        text = html_module.unescape(re.sub(r"<[^>]+>", " ", text))
     return " ".join(text.replace("\u00ad", "").split())
 
 
