@@ -25,6 +25,7 @@ from .rules import (  # noqa: F401  (Rule, Attribution: part of this module's in
     Problems,
     Rule,
     RuleSet,
+    check_mapping,
     check_rule_list,
     merge_rules,
     parse_rule,
@@ -257,35 +258,11 @@ class _Collector:
 
     def mapping(self, data: Any, where: str, required: dict[str, type],
                 optional: dict[str, type]) -> dict[str, Any]:
-        """Check a mapping's keys and value types; return its usable part ({} when it is not
-        a mapping)."""
-        if not isinstance(data, dict):
-            self.add(where, "expected a mapping of keys to values")
-            return {}
-        known = {**required, **optional}
-        suggested = set()
-        for key in data:
-            if key not in known:
-                close = difflib.get_close_matches(str(key), known, n=1)
-                suggested.update(close)
-                hint = f"; did you mean '{close[0]}'?" if close else \
-                    f"; known keys: {', '.join(sorted(known))}"
-                self.add(_join(where, str(key)), f"unknown key{hint}")
-        for key in required:
-            if key in suggested:
-                continue  # the misspelling above already says so
-            value = data.get(key)
-            if value is None or (isinstance(value, str) and not value.strip()):
-                self.add(_join(where, key), "missing; add it")
-        for key, kind in known.items():
-            value = data.get(key)
-            if value is not None and not isinstance(value, kind):
-                self.add(_join(where, key), f"expected {_kind_name(kind)}, "
-                         f"got {type(value).__name__}")
-        # A null or a value of the wrong type (reported above) is left out: later checks and
-        # defaults see only values of the right type.
-        return {k: v for k, v in data.items()
-                if k not in known or (v is not None and isinstance(v, known[k]))}
+        """Check a mapping's keys and value types (rules.check_mapping); return its usable
+        part ({} when it is not a mapping). A null is left out too: later checks and defaults
+        see only values of the right type."""
+        return {k: v for k, v in check_mapping(self, data, where, required, optional).items()
+                if v is not None}
 
     def path_in_project(self, value: Any, where: str, root: Path, base: Path) -> Path | None:
         """Resolve a path named in YAML relative to ``base`` (the folder of the file that names
@@ -315,17 +292,6 @@ class _Collector:
 def _list(value: Any) -> list:
     """A list-valued key's items; a value of another type (already reported) gives none."""
     return value if isinstance(value, list) else []
-
-
-def _join(where: str, key: str) -> str:
-    return f"{where}.{key}" if where else key
-
-
-def _kind_name(kind: type | tuple[type, ...]) -> str:
-    names = {str: "text", int: "a whole number", float: "a number", list: "a list",
-             dict: "a mapping", bool: "true or false"}
-    kinds = kind if isinstance(kind, tuple) else (kind,)
-    return " or ".join(names.get(k, k.__name__) for k in kinds)
 
 
 def _folder(base: Path, root: Path) -> str:

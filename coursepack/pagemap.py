@@ -75,21 +75,19 @@ def _numbers(box, line=None):
     WeasyPrint's issue 1614): the paragraph's lines are in an anonymous block beside it, so
     the line a number stands beside is the first line with text of the block around it."""
     for child in _children(box):
-        if _is_anchor(child):
-            line_here = _first_line(box) or line
-            yield from ((number, line_here) for number in _anchor_numbers(child))
-        elif _is_number(child):
-            yield child, line or _first_line(box)
+        if _is_anchor(child):  # the anchor, or its number
+            beside = _first_line(box) or line
+            yield from ((number, beside) for number in _anchor_numbers(child))
         else:
             yield from _numbers(child, line)
 
 
 def _anchor_numbers(box):
+    if _is_number(box):
+        yield box
+        return
     for child in _children(box):
-        if _is_number(child):
-            yield child
-        else:
-            yield from _anchor_numbers(child)
+        yield from _anchor_numbers(child)
 
 
 def place_paragraph_numbers(document) -> int:

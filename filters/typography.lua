@@ -60,12 +60,8 @@ local function inlines_filter(inlines)
       local lead, word, tail = core(el.text)
       if word and (never[word] or exceptions[word:lower()]) then
         if lead ~= "" then out:insert(pandoc.Str(lead)) end
-        if never[word] then
-          out:insert(pandoc.Span({ pandoc.Str(word .. tail) }, { class = "nohyphen" }))
-        else
-          out:insert(pandoc.Span({ pandoc.Str(exceptions[word:lower()](word) .. tail) },
-            { class = "nohyphen" }))
-        end
+        local shown = never[word] and word or exceptions[word:lower()](word)
+        out:insert(pandoc.Span({ pandoc.Str(shown .. tail) }, { class = "nohyphen" }))
         i, changed = i + 1, true
       else
         out:insert(el)

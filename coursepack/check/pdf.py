@@ -6,11 +6,17 @@ near-empty page, and large print that follows large-print guidance (.layout)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from functools import cache
 from pathlib import Path
 
 from .citations import pdf_citation_messages
 from .common import Finding, _guarded
-from .layout import broken_word_messages, large_print_messages, near_empty_messages
+from .layout import (
+    body_lines,
+    broken_word_messages,
+    large_print_messages,
+    near_empty_messages,
+)
 from .notes import pdf_note_messages
 
 FONT_FILES = ("/FontFile", "/FontFile2", "/FontFile3")
@@ -267,15 +273,15 @@ def check_pdf(path: Path, *, expected_lang: str | None = None,
     with pdf:
         for check, func in checks.items():
             findings += _guarded(artifact, check, lambda f=func: f(pdf), (pikepdf.PdfError,))
-    layout: dict[str, Callable[[Path], list[str]]] = {
-        "notes": pdf_note_messages,
-        "citations": pdf_citation_messages,
-        "pages": near_empty_messages,
-        "broken-words": broken_word_messages,
+    lines = cache(lambda: body_lines(path))  # read once, for every check of the lines
+    layout: dict[str, Callable[[], list[str]]] = {
+        "notes": lambda: pdf_note_messages(path),
+        "citations": lambda: pdf_citation_messages(path),
+        "pages": lambda: near_empty_messages(path, lines()),
+        "broken-words": lambda: broken_word_messages(path, lines()),
     }
     if large_print_pt is not None:
-        layout["large-print"] = lambda p: large_print_messages(p, large_print_pt)
+        layout["large-print"] = lambda: large_print_messages(path, large_print_pt, lines())
     for check, func in layout.items():
-        findings += _guarded(artifact, check, lambda f=func: f(path),
-                             (pikepdf.PdfError, pypdfium2.PdfiumError))
+        findings += _guarded(artifact, check, func, (pikepdf.PdfError, pypdfium2.PdfiumError))
     return findings
