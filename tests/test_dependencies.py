@@ -130,7 +130,7 @@ EDITS = [
     Edit("print-css", "templates/print.css", "", '\n.editors::after { content: " QX0403"; }\n',
          PDFS, "QX0403", ("pdf",)),
     Edit("edition-css", "templates/edition.css.j2", "",
-         '\n.title-kicker::after { content: " QX0404"; }\n', PDFS, "QX0404", ("pdf",)),
+         '\n.titlepage .subtitle::after { content: " QX0404"; }\n', PDFS, "QX0404", ("pdf",)),
     Edit("apparatus-css", "templates/apparatus.css", "",
          '\n.source-note::after { content: " QX0405"; }\n', RENDER, "QX0405",
          ("pdf", "epub-files")),
