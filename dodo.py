@@ -155,8 +155,9 @@ def task_pdf():
             "actions": [(run_action, [build_pdf, READER_FILE, edition.id])],
             "file_dep": [*_render_deps(reader), *fonts, str(reader.path),
                          *(str(templates / t) for t in PDF_TEMPLATES),
-                         *code("render_pdf", "syslibs", "pagemap", "textstream", "paragraphs",
-                               "citing", "annotate", "markdown", *APPARATUS_CODE)],
+                         *code("render_pdf", "weasyprint_rules", "syslibs", "pagemap", "textstream",
+                               "paragraphs", "citing", "annotate", "markdown",
+                               *APPARATUS_CODE)],
             # The page-list edition also writes the page map the EPUB's page list comes from.
             "targets": [str(p) for p in pdf_path(reader, edition.id)]
             + ([str(page_map_path(reader))] if edition.id == reader.page_list_edition else []),
@@ -207,7 +208,8 @@ def task_check():
         # check/reader.py finds each part's words in the outputs (markdown, textnorm); the
         # credits and accessibility checks read the reader as render_pdf/epub and assemble do
         "file_dep": [*artifacts, str(page_map_path(reader)),
-                     *code("check", "pagelist", "textstream", "render_pdf", "render_epub",
-                           "pagemap", "pandoc", "safety", "dates", *ASSEMBLE_CODE)],
+                     *code("check", "pagelist", "textstream", "render_pdf", "weasyprint_rules",
+                           "render_epub", "pagemap", "pandoc", "safety", "dates",
+                           *ASSEMBLE_CODE)],
         "verbosity": 2,
     }

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import jinja2
 
+from . import weasyprint_rules
 from .assets import PDF_STYLESHEETS
 from .buildlock import scratch
 from .citing import edition_name_css
@@ -31,10 +32,9 @@ from .errors import ReaderError
 from .fsutil import write_atomic
 from .pagemap import page_map, place_paragraph_numbers
 from .pandoc import common_args, render
+from .weasyprint_rules import MAX_HYPHENATED_RUN, line_ends_in_hyphen
 
 PDF_VARIANT = "pdf/ua-1"
-MAX_HYPHENATED_RUN = 2  # consecutive lines ending in a hyphen, at most
-HYPHENATED_END = re.compile(r"\w[-\u2010\u00ad]$")
 
 
 def print_html(reader: Reader, assembled: Path, edition: Edition, templates: Path) -> str:
@@ -109,11 +109,6 @@ def _weasyprint_warnings() -> Iterator[list[str]]:
         logger.removeHandler(handler)
 
 
-def _ends_in_hyphen(line) -> bool:
-    texts = [box.text for box in line.descendants() if getattr(box, "text", "").strip()]
-    return bool(texts) and HYPHENATED_END.search(texts[-1].rstrip()) is not None
-
-
 def hyphen_ladders(document) -> list:  # -> [element]
     """The elements with more than MAX_HYPHENATED_RUN consecutive lines ending in a hyphen.
 
@@ -125,7 +120,7 @@ def hyphen_ladders(document) -> list:  # -> [element]
     def walk(box) -> None:
         for child in getattr(box, "children", ()):
             if type(child).__name__ == "LineBox":
-                lines.setdefault(box.element, []).append(_ends_in_hyphen(child))
+                lines.setdefault(box.element, []).append(line_ends_in_hyphen(child))
             else:
                 walk(child)
 
@@ -396,6 +391,7 @@ def html_to_pdf(html: str, root: Path, stylesheets: list[Path], extra_css: str,
                           "(fonts/) or fix the @font-face rule")
     refused = [] if refused is None else refused
     fetcher = project_fetcher(root, refused)
+    weasyprint_rules.apply()
     fonts = FontConfiguration()
     with _weasyprint_warnings() as warnings:
         css = [CSS(filename=str(p), url_fetcher=fetcher, font_config=fonts) for p in stylesheets]

@@ -256,6 +256,34 @@ def test_a_word_broken_without_a_hyphen_fails_the_check(tmp_path):
     assert "broken-words" in {f.check for f in check_pdf(pdf)}
 
 
+@pytest.mark.parametrize("edition", EDITIONS)
+def test_no_line_of_a_justified_paragraph_ends_early(out, edition):
+    # WeasyPrint alone set “remains” / “part” / “of his own analysis” (US Letter, question 5)
+    # and “benefi-” / “ciar-” / “ies” (A4, Freedman ¶ 24) until coursepack.weasyprint_rules.
+    from coursepack.check.layout import early_break_messages
+
+    assert early_break_messages(pdf_of(out, edition)) == []
+
+
+def test_a_line_ending_early_in_a_justified_paragraph_fails_the_check(tmp_path):
+    from coursepack.check.layout import early_break_messages
+
+    css = ("@page { size: A6; margin: 20mm 12mm; } html { font-size: 10pt; } "
+           "p { margin: 0; text-align: justify; text-align-last: justify; }")
+    # Every line ends at a forced break and is set flush, but a one-word line cannot be.
+    lines = ["The security dilemma is at work", "in this account of the war; it remains",
+             "part", "of his own analysis of the war", "as the essay makes it plain"]
+    words = " ".join(lines)
+    pdf = tiny_pdf(tmp_path / "early.pdf", f"<p>{'<br>'.join(lines)}</p>", css)
+    assert early_break_messages(pdf) == [
+        "page 1: the line “part” ends early, in the middle of a justified paragraph"]
+    assert "early-breaks" in {f.check for f in check_pdf(pdf)}
+    # A paragraph's last line, before an indented paragraph, is not ending early.
+    ragged = tiny_pdf(tmp_path / "ends.pdf", f"<p>{words}</p><p style='text-indent: 1em; "
+                      f"text-align-last: auto'>{words}</p>", css)
+    assert early_break_messages(ragged) == []
+
+
 JUSTIFIED_SMALL = """
 @page { size: A5; margin: 22mm 20mm; @bottom-right { content: counter(page); font-size: 9pt; } }
 html { font-size: 16pt; } p { text-align: justify; hyphens: auto; margin: 0; }

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ctypes
 import re
+from collections import Counter
 from dataclasses import dataclass
 from itertools import pairwise
 from math import sqrt
@@ -152,6 +153,41 @@ def broken_word_messages(path: Path, pages: list[list[Line]] | None = None) -> l
                 end.group(1)[-1].islower() and start.group(0)[0].isupper()):  # "of" / "France"
             found.append(f"page {number}: “{end.group(1)}” / “{start.group(0)}” is "
                          f"“{end.group(1) + start.group(0)}” broken without a hyphen")
+    return found
+
+
+EARLY_SHARE = 0.6  # a line of a justified paragraph ending before this share of the measure
+
+
+def early_break_messages(path: Path, pages: list[list[Line]] | None = None) -> list[str]:
+    """No line of a justified paragraph ends early (“remains” / “part” / “of his own
+    analysis”; “benefi-” / “ciar-” / “ies”), which WeasyPrint 70 does when a text ending in a
+    space before an inline element is measured with that space (coursepack.weasyprint_rules).
+
+    On a page of justified text, a line is taken to end early when it stops short of most of
+    the measure while the line above it and the line below it, at the same size and line
+    spacing, end flush with the measure, and the line below starts at its left edge (a new
+    paragraph would be indented, a new list item or entry would start further left): the
+    middle of a paragraph, where only a forced break could end a line. The measure's right
+    edge is where most lines of the page end."""
+    pages = body_lines(path) if pages is None else pages
+    found = []
+    for number, lines in enumerate(pages, start=1):
+        prose = [line for line in lines if len(line.text.split()) >= 5]
+        if not prose:
+            continue
+        measure = Counter(round(line.right) for line in prose).most_common(1)[0][0]
+        flush = [abs(measure - line.right) < FLUSH_PT for line in lines]
+        if sum(flush) <= FLUSH_SHARE * len(prose):  # ranged left: every line may end early
+            continue
+        for i in range(1, len(lines) - 1):
+            above, line, below = lines[i - 1], lines[i], lines[i + 1]
+            if (flush[i - 1] and flush[i + 1] and abs(below.left - line.left) < 1
+                    and above.size == line.size == below.size
+                    and abs((above.centre - line.centre) - (line.centre - below.centre)) < 1
+                    and line.right - line.left < EARLY_SHARE * (measure - line.left)):
+                found.append(f"page {number}: the line “{line.text.strip()[:30]}” ends early, "
+                             "in the middle of a justified paragraph")
     return found
 
 

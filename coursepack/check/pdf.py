@@ -14,6 +14,7 @@ from .common import Finding, _guarded
 from .layout import (
     body_lines,
     broken_word_messages,
+    early_break_messages,
     large_print_messages,
     near_empty_messages,
 )
@@ -279,6 +280,7 @@ def check_pdf(path: Path, *, expected_lang: str | None = None,
         "citations": lambda: pdf_citation_messages(path),
         "pages": lambda: near_empty_messages(path, lines()),
         "broken-words": lambda: broken_word_messages(path, lines()),
+        "early-breaks": lambda: early_break_messages(path, lines()),
     }
     if large_print_pt is not None:
         layout["large-print"] = lambda: large_print_messages(path, large_print_pt, lines())
