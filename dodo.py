@@ -4,6 +4,7 @@ This file only declares tasks; the work is done by the `coursepack` package. The
 is `reader.yaml` unless given as `doit reader=path/to/reader.yaml`.
 """
 
+import os
 from functools import cache
 from pathlib import Path
 
@@ -33,7 +34,10 @@ from coursepack.dist import dist_targets, git_unchanged, make_dist
 from coursepack.report import BuildSummary
 from coursepack.tools import COLOPHON_TOOLS, EPUB_TOOLS, PDF_TOOLS, installed_versions
 
-DOIT_CONFIG = {"default_tasks": ["pdf", "epub"], "verbosity": 1, "reporter": BuildSummary}
+# The PDF editions and the EPUB are independent processes: every core is used by default, up
+# to four (each WeasyPrint layout holds its whole edition in memory); `-n 1` builds serially.
+DOIT_CONFIG = {"default_tasks": ["pdf", "epub"], "verbosity": 1, "reporter": BuildSummary,
+               "num_process": min(os.cpu_count() or 1, 4), "par_type": "process"}
 READER_FILE = get_var("reader", "reader.yaml")
 ROOT = Path(__file__).resolve().parent  # the project: nothing outside it is read
 hold(ROOT)  # one build at a time in this checkout; sweeps what killed builds left
