@@ -18,6 +18,7 @@ from coursepack.build import (
     assemble_reader,
     build_epub,
     build_pdf,
+    build_tree,
     check_artifacts,
     clean_path,
     clean_reading,
@@ -139,11 +140,27 @@ def task_assemble():
     }
 
 
+def task_tree():
+    """Resolve the citations and check the assembled document once, for every output."""
+    reader = _reader()
+    deps = [str(paths(reader)["assembled"]), str(reader.path)]  # the language, bibliography
+    if reader.bibliography:
+        deps += [str(reader.csl), str(reader.bibliography)]
+    return {
+        "actions": [(run_action, [build_tree, READER_FILE])],
+        "file_dep": deps + code("pandoc", "safety"),
+        "targets": [str(paths(reader)["tree"])],
+        "uptodate": [config_changed({"tools": _tools(("pypandoc_binary",))})],
+        "clean": True,
+    }
+
+
 def _render_deps(reader) -> list[str]:
-    deps = [str(paths(reader)["assembled"]), "filters/notes.lua", "filters/foreign.lua",
+    """What every writer reads: the checked document tree and the Lua filters."""
+    deps = [str(paths(reader)["tree"]), "filters/notes.lua", "filters/foreign.lua",
             "filters/typography.lua"]
     if reader.bibliography:
-        deps += [str(reader.csl), str(reader.bibliography), "filters/backlinks.lua"]
+        deps.append("filters/backlinks.lua")
     return deps + code("pandoc", "dates", "safety")
 
 

@@ -27,6 +27,7 @@ import argparse
 import contextlib
 import cProfile
 import io
+import itertools
 import os
 import platform
 import pstats
@@ -77,11 +78,16 @@ class Figure:
         return f"{min(self.seconds):.2f}–{max(self.seconds):.2f}"
 
 
+# The children run as on a default Python: compiled modules are cached (a no-op build
+# otherwise compiles the package's modules again each time).
+CHILD_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
 def timed(cmd: list[str], cwd: Path) -> tuple[float, float]:
     """Run ``cmd`` once in a fresh child; (seconds, peak RSS MiB). A failure stops the bench."""
     start = time.perf_counter()
     proc = subprocess.run([sys.executable, "-c", _PEAK, *cmd], cwd=cwd, capture_output=True,
-                          text=True)
+                          text=True, env=CHILD_ENV)
     seconds = time.perf_counter() - start
     if proc.returncode != 0:
         raise SystemExit(f"bench: {' '.join(cmd[:4])} … failed:\n{proc.stderr[-1500:]}")
@@ -136,6 +142,22 @@ def glossary_edit(path: Path) -> Callable[[], None]:
     return apply
 
 
+STAGES = ("clean_text", "annotate", "assemble", "pdf", "epub")
+
+
+def stages(project: Path, runs: int) -> list[Figure]:
+    """Each stage of a cold serial build run alone, in order: where the time goes."""
+    seconds: dict[str, list[float]] = {s: [] for s in STAGES}
+    peaks: dict[str, float] = dict.fromkeys(STAGES, 0.0)
+    for _ in range(runs):
+        wipe(project)
+        for stage in STAGES:
+            s, p = doit(project, "-n", "1", stage)
+            seconds[stage].append(s)
+            peaks[stage] = max(peaks[stage], p)
+    return [Figure(stage, seconds[stage], peaks[stage]) for stage in STAGES]
+
+
 # --- the bare tools, with the build's own arguments -------------------------------------------
 
 
@@ -150,22 +172,43 @@ class PandocCall:
 
 @contextlib.contextmanager
 def recording_pandoc(calls: list[PandocCall]) -> Iterator[None]:
-    """Record every pandoc call the build's renderers make (and let it run)."""
+    """Record every pandoc call the build's renderers make (and let it run). A render is two
+    calls (coursepack.pandoc.render): Markdown -> document tree (``convert_file``), then the
+    tree -> the output (``convert_text``), recorded with the Markdown source of the first."""
     import pypandoc
 
-    real = pypandoc.convert_file
+    real_file, real_text = pypandoc.convert_file, pypandoc.convert_text
 
-    def record(source_file, to, format=None, extra_args=(), outputfile=None, sandbox=False,
-               **kwargs):
+    def record_file(source_file, to, format=None, extra_args=(), outputfile=None,
+                    sandbox=False, **kwargs):
         calls.append(PandocCall(str(source_file), to, format, list(extra_args), sandbox))
-        return real(source_file, to, format=format, extra_args=extra_args,
-                    outputfile=outputfile, sandbox=sandbox, **kwargs)
+        return real_file(source_file, to, format=format, extra_args=extra_args,
+                         outputfile=outputfile, sandbox=sandbox, **kwargs)
 
-    pypandoc.convert_file = record
+    def record_text(source, to, format=None, extra_args=(), outputfile=None, sandbox=False,
+                    **kwargs):
+        origin = calls[-1].source if calls else ""
+        calls.append(PandocCall(origin, to, format, list(extra_args), sandbox))
+        return real_text(source, to, format=format, extra_args=extra_args,
+                         outputfile=outputfile, sandbox=sandbox, **kwargs)
+
+    pypandoc.convert_file, pypandoc.convert_text = record_file, record_text
     try:
         yield
     finally:
-        pypandoc.convert_file = real
+        pypandoc.convert_file, pypandoc.convert_text = real_file, real_text
+
+
+def one_call(calls: list[PandocCall]) -> list[PandocCall]:
+    """The two-step renders as the one pandoc call a person would make: from the Markdown,
+    with the tree step's options (citations) and the writer's."""
+    merged = []
+    for tree, writer in itertools.pairwise(calls):
+        if tree.to == "json" and writer.format == "json":
+            merged.append(PandocCall(tree.source, writer.to, tree.format,
+                                     list(dict.fromkeys([*tree.args, *writer.args])),
+                                     writer.sandbox))
+    return merged
 
 
 def bare_commands(project: Path, out: Path) -> dict[str, list[str]]:
@@ -188,6 +231,7 @@ def bare_commands(project: Path, out: Path) -> dict[str, list[str]]:
         templates = build.paths(reader)["templates"]
         pandoc = pypandoc.get_pandoc_path()
         commands: dict[str, list[str]] = {}
+        calls = one_call(calls)
         html_calls = [c for c in calls if c.to.startswith("html")]
         epub_call = next(c for c in calls if c.to.startswith("epub"))
         for edition, call in zip(reader.editions, html_calls, strict=True):
@@ -232,6 +276,9 @@ def feature_costs(project: Path, runs: int) -> list[tuple[str, float, int]]:
     from weasyprint import CSS, HTML
     from weasyprint.text.fonts import FontConfiguration
 
+    from coursepack import weasyprint_rules
+
+    weasyprint_rules.apply()  # as the build lays out
     with contextlib.chdir(project):
         from coursepack.assets import PDF_STYLESHEETS
         from coursepack.build import paths, pdf_path
@@ -365,17 +412,24 @@ def table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join([*lines, *("| " + " | ".join(r) + " |" for r in rows)])
 
 
-def report(builds: list[Figure], bare: list[Figure], features, scale: list[dict],
-           runs: int) -> str:
+def report(builds: list[Figure], parts: list[Figure], bare: list[Figure], features,
+           scale: list[dict], runs: int) -> str:
     by = {f.name: f for f in builds}
     bare_total = sum(f.median for f in bare)
     cold_serial, cold = by["cold build, serial (-n 1)"], by["cold build, default parallelism"]
     out = [f"Measured {time.strftime('%Y-%m-%d')} on {os.cpu_count()} cores, Python "
            f"{platform.python_version()}; median of {runs} runs, spread min–max.", "",
            "### Builds", "",
-           table(["step", "median s", "spread s", "peak MiB", "÷ cold serial"],
+           table(["step", "median s", "spread s", "peak MiB", "÷ cold serial", "÷ cold"],
                  [[f.name, f"{f.median:.2f}", f.spread, f"{f.peak_mib:.0f}",
-                   f"{f.median / cold_serial.median:.2f}"] for f in builds]), "",
+                   f"{f.median / cold_serial.median:.2f}", f"{f.median / cold.median:.2f}"]
+                  for f in builds]), "",
+           "(÷ cold: against the cold build with the default parallelism, which the no-op "
+           "and the rebuilds use too.)", "",
+           "### Where a cold serial build's time goes (each stage alone, in order)", "",
+           table(["stage", "median s", "spread s", "peak MiB", "share"],
+                 [[f.name, f"{f.median:.2f}", f.spread, f"{f.peak_mib:.0f}",
+                   f"{f.median / sum(p.median for p in parts):.0%}"] for f in parts]), "",
            "### The bare tools on the same final document", "",
            table(["step", "median s", "spread s", "peak MiB"],
                  [[f.name, f"{f.median:.2f}", f.spread, f"{f.peak_mib:.0f}"] for f in bare]),
@@ -454,6 +508,10 @@ def main() -> None:
             builds.append(repeat(name, runs, lambda: doit(project), before=before))
         for f in builds:
             print(f"  {f.name:<45} {f.median:7.2f} s ({f.spread})  {f.peak_mib:6.0f} MiB")
+        print("stages of a cold serial build …", flush=True)
+        parts = stages(project, runs)
+        for f in parts:
+            print(f"  {f.name:<45} {f.median:7.2f} s ({f.spread})  {f.peak_mib:6.0f} MiB")
         print("bare tools …", flush=True)
         bare = bare_tools(project, runs)
         for f in bare:
@@ -468,7 +526,7 @@ def main() -> None:
         if not args.no_scaling:
             print("scaling …", flush=True)
             scale = scaling(project, [int(s) for s in args.sizes.split(",")])
-    text = report(builds, bare, features, scale, runs)
+    text = report(builds, parts, bare, features, scale, runs)
     print("\n" + text)
     if not args.no_write:
         write_report(text)

@@ -31,6 +31,7 @@ def paths(reader: Reader) -> dict[str, Path]:
         "clean": out / "clean",
         "annotated": out / "annotated",
         "assembled": out / "reader.md",
+        "tree": out / "reader.json",  # its pandoc document tree, citations resolved, checked
         "epub": out / f"{reader.id}.epub",
         "epub_metadata": out / "epub-metadata.xml",
         "cover": out / "cover.png",
@@ -304,6 +305,14 @@ def assemble_reader(reader_file: str) -> None:
     write_atomic(paths(reader)["assembled"], text)
 
 
+def build_tree(reader_file: str) -> None:
+    from .pandoc import document_tree
+
+    reader = load_reader(reader_file)
+    p = paths(reader)
+    write_atomic(p["tree"], document_tree(reader, p["assembled"]))
+
+
 def build_pdf(reader_file: str, edition_id: str) -> None:
     from .render_pdf import render_pdf
     from .syslibs import require_weasyprint
@@ -314,7 +323,7 @@ def build_pdf(reader_file: str, edition_id: str) -> None:
     edition = next(e for e in reader.editions if e.id == edition_id)
     html_out, pdf_out = pdf_path(reader, edition_id)
     p = paths(reader)
-    render_pdf(reader, edition, p["assembled"], p["templates"], html_out, pdf_out,
+    render_pdf(reader, edition, p["tree"], p["templates"], html_out, pdf_out,
                page_map_path(reader) if edition_id == reader.page_list_edition else None)
 
 
@@ -324,7 +333,7 @@ def build_epub(reader_file: str) -> None:
     reader = load_reader(reader_file)
     p = paths(reader)
     try:
-        render_epub(reader, p["assembled"], p["templates"], p["epub_metadata"], p["epub"],
+        render_epub(reader, p["tree"], p["templates"], p["epub_metadata"], p["epub"],
                     p["cover"], page_map_path(reader))
     except ReaderError as exc:
         if exc.where != "page list":  # print and EPUB out of step: name the reader built

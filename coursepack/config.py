@@ -225,11 +225,19 @@ def display_date(date: str) -> str:
 # --- YAML loading -------------------------------------------------------------------------
 
 
+# libyaml's parser when PyYAML was built with it (its wheels are): a no-op `doit` parses every
+# reader and reading file, and the pure-Python parser took most of its time.
+FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def load_yaml(path: Path) -> Any:
     """Parse a YAML file safely (no Python tags); syntax errors name file, line and column."""
     text = read_text(path)
     try:
-        data = yaml.safe_load(text)
+        try:
+            data = yaml.load(text, Loader=FAST_LOADER)  # a safe loader: no Python tags
+        except yaml.YAMLError:
+            data = yaml.safe_load(text)  # the error again, in PyYAML's own words
     except yaml.constructor.ConstructorError as exc:
         mark = exc.problem_mark
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)

@@ -70,23 +70,29 @@ def _environment(source_date_epoch: int | None) -> Iterator[None]:
             os.environ["SOURCE_DATE_EPOCH"] = saved
 
 
-def render(reader: Reader, source: Path, to: str, args: list[str], *,
-           output: Path | None = None, source_date_epoch: int | None = None,
-           sandbox: bool = True) -> str:
-    """Convert the assembled document in two steps, with a gate between them.
+def document_tree(reader: Reader, source: Path) -> str:
+    """The assembled Markdown as pandoc's document tree (JSON), with its citations, checked.
 
-    1. Markdown -> document tree (JSON), sandboxed, with citations (``tree_args``);
+    1. Markdown -> document tree, sandboxed, with citations (``tree_args``);
     2. ``safety.check_tree``: nothing in the tree may make a writer read a file outside the
-       project or fetch a URL (images, raw HTML, metadata keys, link schemes, attributes);
-    3. tree -> ``to`` with the writer's ``args``. ``sandbox``: pandoc reads no file but
-       those named on its command line; the EPUB writer must read its stylesheets and cover,
-       which the sandbox forbids, so it runs without one, on a tree that has passed the gate.
-    """
+       project or fetch a URL (images, raw HTML, metadata keys, link schemes, attributes).
+
+    Made once per build (the ``tree`` task, build/<reader>/reader.json) and written out by
+    every edition and the EPUB (``write``): citeproc runs once, not once per output."""
     from .safety import check_tree
 
     tree = run_pandoc(source, "json", tree_args(reader))
     check_tree(json.loads(tree), _label(source, reader.root), reader.root)
-    return run_pandoc(source, to, args, text=tree, output=output,
+    return tree
+
+
+def write(tree: Path, to: str, args: list[str], *, output: Path | None = None,
+          source_date_epoch: int | None = None, sandbox: bool = True) -> str:
+    """3. A checked document tree (``document_tree``) -> ``to`` with the writer's ``args``.
+    ``sandbox``: pandoc reads no file but those named on its command line; the EPUB writer
+    must read its stylesheets and cover, which the sandbox forbids, so it runs without one,
+    on a tree that has passed the gate."""
+    return run_pandoc(tree, to, args, text=tree.read_text(encoding="utf-8"), output=output,
                       source_date_epoch=source_date_epoch, sandbox=sandbox)
 
 

@@ -24,7 +24,7 @@ from .config import Reader
 from .dates import build_epoch
 from .errors import ReaderError
 from .fsutil import write_atomic
-from .pandoc import common_args, render
+from .pandoc import common_args, write
 
 PANDOC_A11Y_META = re.compile(r'[ \t]*<meta property="schema:access[^"]*">[^<]*</meta>\n')
 
@@ -277,7 +277,7 @@ def epub_args(reader: Reader, templates: Path, metadata_xml: Path,
     return args
 
 
-def render_epub(reader: Reader, assembled: Path, templates: Path, metadata_out: Path,
+def render_epub(reader: Reader, tree: Path, templates: Path, metadata_out: Path,
                 epub_out: Path, cover_out: Path, page_map: Path) -> None:
     """The EPUB task's action: write the package metadata and the typographic cover (drawn
     from the reader's metadata), then the EPUB with the page list of the print edition the
@@ -293,8 +293,8 @@ def render_epub(reader: Reader, assembled: Path, templates: Path, metadata_out: 
     os.close(fd)  # a name of its own: two builds never share it
     tmp = Path(name)
     try:
-        render(reader, assembled, "epub3", epub_args(reader, templates, metadata_out, cover_out),
-               output=tmp, source_date_epoch=build_epoch(reader), sandbox=False)
+        write(tree, "epub3", epub_args(reader, templates, metadata_out, cover_out),
+              output=tmp, source_date_epoch=build_epoch(reader), sandbox=False)
         epub = with_accessible_documents(tmp.read_bytes(), reader)
         edition = reader.page_source
         source = page_source(reader.title, edition.label, reader.version, reader.identifier)

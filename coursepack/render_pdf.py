@@ -31,14 +31,15 @@ from .dates import build_epoch, iso_timestamp
 from .errors import ReaderError
 from .fsutil import write_atomic
 from .pagemap import page_map, place_paragraph_numbers
-from .pandoc import common_args, render
+from .pandoc import common_args, write
 from .weasyprint_rules import MAX_HYPHENATED_RUN, line_ends_in_hyphen
 
 PDF_VARIANT = "pdf/ua-1"
 
 
-def print_html(reader: Reader, assembled: Path, edition: Edition, templates: Path) -> str:
-    """The standalone HTML the PDF is typeset from (title page, contents, body)."""
+def print_html(reader: Reader, tree: Path, edition: Edition, templates: Path) -> str:
+    """The standalone HTML the PDF is typeset from (title page, contents, body), written from
+    the checked document tree (pandoc.document_tree)."""
     args = [
         *common_args(reader),
         f"--template={templates / 'print.html'}",
@@ -47,7 +48,7 @@ def print_html(reader: Reader, assembled: Path, edition: Edition, templates: Pat
         f"--variable=edition:{html_escape(edition.label)}",  # variables are not escaped
         f"--variable=created:{iso_timestamp(build_epoch(reader))}",
     ]
-    return render(reader, assembled, "html5", args)
+    return write(tree, "html5", args)
 
 
 # The heights of the named page sizes (CSS Paged Media), for what must stand at a page's foot.
@@ -510,11 +511,11 @@ def describe_links(pdf: bytes, descriptions: dict[str, str]) -> bytes:
     return out.getvalue()
 
 
-def render_pdf(reader: Reader, edition: Edition, assembled: Path, templates: Path,
+def render_pdf(reader: Reader, edition: Edition, tree: Path, templates: Path,
                html_out: Path, pdf_out: Path, page_map_out: Path | None = None) -> None:
     """The PDF task's action: write the print HTML (for inspection) and the PDF, atomically;
     with ``page_map_out``, also the page map the EPUB's page list is made from."""
-    html = print_html(reader, assembled, edition, templates)
+    html = print_html(reader, tree, edition, templates)
     write_atomic(html_out, html)
     maps: list[dict] = []
     try:

@@ -36,7 +36,8 @@ ANNOTATE = frozenset({"annotate:greene", "annotate:freedman"})
 CLEAN = frozenset({"clean_text:greene", "clean_text:freedman"})
 EPUB = frozenset({"epub"})
 RENDER = PDFS | EPUB
-BUILD_TASKS = CLEAN | ANNOTATE | {"assemble"} | RENDER
+TREE = frozenset({"tree"})  # citations resolved and checked once, for every writer
+BUILD_TASKS = CLEAN | ANNOTATE | {"assemble"} | TREE | RENDER
 
 GREENE_YAML = "sources/why-putin-fights.yaml"
 FREEDMAN_YAML = "sources/what-would-it-take-to-make-putin-feel-secure.yaml"
@@ -69,8 +70,12 @@ class Edit:
 
     @property
     def ran(self) -> frozenset[str]:
-        """The tasks a build runs: the stale ones, and the renders when reader.md changes."""
-        return self.stale | (RENDER if "reader.md" in self.reaches else frozenset())
+        """The tasks a build runs: the stale ones, the tree when reader.md changes, and the
+        writers when the tree does."""
+        ran = set(self.stale) | (TREE if "reader.md" in self.reaches else set())
+        if ran & TREE and {"pdf", "epub"} & set(self.reaches):
+            ran |= RENDER
+        return frozenset(ran)
 
 
 SHOWN = ("reader.md", "pdf", "epub")  # a visible change in the text: everywhere a reader looks
@@ -107,21 +112,23 @@ EDITS = [
          ("audit",)),
     # The reader file: assembled into reader.md, and read by every render.
     Edit("reader-metadata", "reader.yaml", "subtitle: Regime security,",
-         "subtitle: Regime QX0201 security,", {"assemble"} | RENDER, "QX0201", SHOWN),
+         "subtitle: Regime QX0201 security,", {"assemble"} | TREE | RENDER, "QX0201", SHOWN),
     # The parts' Markdown.
     *(Edit(f"part-{name}", f"sources/editorial/{name}.md", "",
            f"\n\nQX02{i} closes this part.\n", frozenset({"assemble"}), f"QX02{i}", SHOWN)
       for i, name in enumerate(("introduction", "comparison", "questions", "colophon"), 11)),
     # The apparatus.
     Edit("bibliography", "sources/bibliography.json", "Catastrophe of Vladimir Putin: The",
-         "Catastrophe QX0301 of Vladimir Putin: The", ANNOTATE | {"assemble"} | RENDER,
+         "Catastrophe QX0301 of Vladimir Putin: The", ANNOTATE | {"assemble"} | TREE,
          "QX0301", ("pdf", "epub")),
     Edit("glossary", "sources/glossary.yaml", "A formal commitment between states",
          "A formal QX0302 commitment between states", ANNOTATE | {"assemble"}, "QX0302",
          SHOWN),
     Edit("editor-notes", "sources/editor-notes.yaml", "In Greene's original post",
          "In Greene's original QX0303 post", ANNOTATE | {"assemble"}, "QX0303", SHOWN),
-    Edit("csl", "styles/chicago-author-date.csl", "", "<!-- QX0304 -->\n", RENDER),
+    # The citation style is read once, by the tree: a comment leaves the tree, and so every
+    # output, as it was.
+    Edit("csl", "styles/chicago-author-date.csl", "", "<!-- QX0304 -->\n", TREE),
     # Templates and stylesheets: each reaches the outputs made with it, and only those.
     Edit("reader-template", "templates/reader.md.j2", "**Source.**", "**Source QX0401.**",
          frozenset({"assemble"}), "QX0401", SHOWN),
@@ -271,10 +278,11 @@ def test_new_tool_versions_make_the_colophon_and_the_renders_out_of_date(project
 # --------------------------------------------------------------------------- built for real
 
 
-@pytest.mark.parametrize("name", ["rule-reason", "rule-set", "epub-css"])
+@pytest.mark.parametrize("name", ["rule-reason", "rule-set", "epub-css", "csl"])
 def test_an_edit_that_changes_one_output_runs_only_its_tasks(project, name):
     """A rule's reason changes the audit, not the text: the renders do not run (doit compares
-    the cleaned text's and reader.md's MD5s); the EPUB's stylesheet runs the EPUB alone."""
+    the cleaned text's and reader.md's MD5s); the EPUB's stylesheet runs the EPUB alone; a
+    comment in the citation style remakes the tree, the same, and nothing after it."""
     edit = next(e for e in EDITS if e.name == name)
     path = project / edit.path
     saved = path.read_bytes()
