@@ -1,4 +1,5 @@
-"""Three rules of a press that WeasyPrint 70 cannot be told in CSS, taught to its layout.
+"""Three rules of a press that WeasyPrint 70 cannot be told in CSS, taught to its layout, and
+one repair that spares it a third layout of every page with a page reference.
 
 The first two used to cost a second (up to a seventh) layout of each edition: the fault was
 found in the laid-out pages and the edition laid out again with a local fix, as
@@ -25,6 +26,17 @@ and change nothing else.
   found too wide, and broken after its first word, or inside it: “remains” / “part” / “of his
   own analysis”, “benefi-” / “ciar-” / “ies”. Such a text is set whole and the line broken at
   its last space (``doit check``: ``early-breaks``).
+
+- **Page references are laid out twice, not three times.** ``compute_content_list`` files
+  the page a ``target-counter(attr(href url), page)`` waits for under the anchor name of the
+  unresolved ``attr()`` token, which is None, and in the same breath puts ``page`` in the
+  referring box's own missing counters (a variable reused). The target's page is then never
+  passed on; the reference is set again whenever its own page's counters change, and they
+  change once more after the first pass (the page total is added), so every page with a page
+  reference (contents, glossary, bibliography, comparison, colophon) was made three times:
+  71 page layouts for the 37 pages of the first reader's A4 edition. The anchor is resolved
+  as ``TargetCollector.lookup_target`` resolves it and the two lists are kept apart: 55, and
+  the same text, page numbers included.
 
 WeasyPrint is pinned (requirements.lock). If the source these rules rely on ever changes, the
 build stops with a message naming this module, rather than printing notes on the wrong pages.
@@ -119,14 +131,44 @@ def _split_first_line(split_first_line):
     return split
 
 
+TARGET_COUNTERS = """                anchor_name = targets.anchor_name_from_token(anchor_token)
+                missing_counters = missing_target_counters.setdefault(
+                    anchor_name, [])
+                if counter_name not in missing_counters:
+                    missing_counters.append(counter_name)"""
+TARGET_COUNTERS_KEPT_APART = """                anchor_name = _coursepack_anchor_name(
+                    anchor_token, parent_box)
+                target_missing = missing_target_counters.setdefault(
+                    anchor_name, [])
+                if counter_name not in target_missing:
+                    target_missing.append(counter_name)"""
+
+
+def _anchor_name(anchor_token, box) -> str | None:
+    """The anchor a ``target-*()`` token names, ``attr()`` resolved on ``box`` (as
+    ``TargetCollector.lookup_target`` does)."""
+    from weasyprint.css.targets import anchor_name_from_token
+    from weasyprint.urls import get_url_tuple
+
+    if anchor_token[0] == "attr()":
+        name, kind, fallback = anchor_token[1]
+        value = box.element.get(name, fallback)
+        anchor_token = (("string", value) if kind == "string"
+                        else ("url", get_url_tuple(value, box.style.base_url)))
+    return anchor_name_from_token(anchor_token)
+
+
 def apply() -> None:
-    """Teach WeasyPrint the three rules, once per process."""
+    """Teach WeasyPrint the three rules and the repair, once per process."""
     global _applied
     if _applied:
         return
+    from weasyprint.formatting_structure import build
     from weasyprint.layout import block, inline
 
     _recompiled(block._linebox_layout, REPORTING, KEEPING)
+    build._coursepack_anchor_name = _anchor_name
+    _recompiled(build.compute_content_list, TARGET_COUNTERS, TARGET_COUNTERS_KEPT_APART)
     block.iter_line_boxes = _limited_ladders(inline.iter_line_boxes)
     inline.split_first_line = _split_first_line(inline.split_first_line)
     _applied = True

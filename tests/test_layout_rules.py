@@ -86,7 +86,19 @@ for width in range(200, 420):
     for line in lines[:-1]:  # a line of a paragraph, not its last, that is mostly empty
         early += sum(box.width for box in line.descendants() if hasattr(box, "text")) < (
             0.6 * width)
-print(json.dumps({"misplaced": misplaced, "longest_run": longest, "early": early}))
+from weasyprint.layout import page as pages_module
+made = []
+remake_page = pages_module.remake_page
+pages_module.remake_page = lambda index, *args: made.append(index) or remake_page(index, *args)
+document = HTML(string=(
+    '<p>See <a href="#f">ahead</a>.</p><p style="break-before: page">A <span id="t">target'
+    '</span>.</p><p style="break-before: page">See <a href="#t">back</a>.</p>'
+    '<p style="break-before: page" id="f">The end.</p>')).render(stylesheets=[CSS(string=(
+        'a::after { content: ", p. " target-counter(attr(href url), page) }'))])
+references = ["".join(box.text for box in page._page_box.descendants()
+                      if hasattr(box, "text")) for page in document.pages]
+print(json.dumps({"misplaced": misplaced, "longest_run": longest, "early": early,
+                  "makes": [made.count(i) for i in range(4)], "pages": references}))
 """
 
 
@@ -106,15 +118,27 @@ def with_rules() -> dict:
     return probe("on")
 
 
+PAGES = ["See ahead, p. 4.", "A target.", "See back, p. 2.", "The end."]
+
+
 def test_weasyprint_alone_moves_notes_sets_ladders_and_ends_lines_early(without_rules):
-    """What the rules are for: if WeasyPrint ever does all three by itself, they can go."""
+    """What the rules are for: if WeasyPrint ever does all this by itself, they can go."""
     assert without_rules["misplaced"] > 0
     assert without_rules["longest_run"] > MAX_HYPHENATED_RUN
     assert without_rules["early"] > 0
+    assert without_rules["makes"] == [3, 1, 3, 1]  # a page with a page reference: 3 times
+    assert without_rules["pages"] == PAGES
 
 
 def test_with_the_rules_notes_stay_no_ladder_is_set_and_no_line_ends_early(with_rules):
-    assert with_rules == {"misplaced": 0, "longest_run": MAX_HYPHENATED_RUN, "early": 0}
+    assert with_rules["misplaced"] == 0
+    assert with_rules["longest_run"] == MAX_HYPHENATED_RUN
+    assert with_rules["early"] == 0
+
+
+def test_with_the_repair_page_references_are_laid_out_twice_and_right(with_rules):
+    assert with_rules["makes"] == [2, 1, 2, 1]
+    assert with_rules["pages"] == PAGES
 
 
 @pytest.fixture(scope="module")
