@@ -27,7 +27,6 @@ import argparse
 import contextlib
 import cProfile
 import io
-import itertools
 import os
 import platform
 import pstats
@@ -53,14 +52,6 @@ PLOT = REPO / "docs" / "scaling.png"
 START, END = "<!-- benchmark:start -->", "<!-- benchmark:end -->"
 READER = "reader.yaml"
 
-# A child that runs a command and prints its own children's peak RSS (KiB on Linux), so that
-# every memory figure belongs to exactly one run.
-_PEAK = ("import resource,subprocess,sys;"
-         "r=subprocess.run(sys.argv[1:],stdout=subprocess.DEVNULL,stderr=subprocess.PIPE);"
-         "sys.stderr.write(r.stderr.decode(errors='replace')[-2000:]) if r.returncode else None;"
-         "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss);sys.exit(r.returncode)")
-
-
 @dataclass
 class Figure:
     """Seconds and peak MiB of one step over several runs."""
@@ -84,14 +75,21 @@ CHILD_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECOD
 
 
 def timed(cmd: list[str], cwd: Path) -> tuple[float, float]:
-    """Run ``cmd`` once in a fresh child; (seconds, peak RSS MiB). A failure stops the bench."""
-    start = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-c", _PEAK, *cmd], cwd=cwd, capture_output=True,
-                          text=True, env=CHILD_ENV)
-    seconds = time.perf_counter() - start
-    if proc.returncode != 0:
-        raise SystemExit(f"bench: {' '.join(cmd[:4])} … failed:\n{proc.stderr[-1500:]}")
-    return seconds, int(proc.stdout.split()[-1]) / 1024
+    """Run ``cmd`` once in a fresh child; (seconds, peak RSS MiB). The peak is the kernel's
+    figure for the child (and any process it waited for, as doit waits for its workers), read
+    with wait4, so no extra process is started or timed. A failure stops the bench."""
+    with tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=err,
+                                env=CHILD_ENV)
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode != 0:
+            err.seek(0)
+            tail = err.read().decode(errors="replace")[-1500:]
+            raise SystemExit(f"bench: {' '.join(cmd[:4])} … failed:\n{tail}")
+    return seconds, usage.ru_maxrss / 1024
 
 
 def doit(project: Path, *args: str) -> tuple[float, float]:
@@ -200,15 +198,11 @@ def recording_pandoc(calls: list[PandocCall]) -> Iterator[None]:
 
 
 def one_call(calls: list[PandocCall]) -> list[PandocCall]:
-    """The two-step renders as the one pandoc call a person would make: from the Markdown,
-    with the tree step's options (citations) and the writer's."""
-    merged = []
-    for tree, writer in itertools.pairwise(calls):
-        if tree.to == "json" and writer.format == "json":
-            merged.append(PandocCall(tree.source, writer.to, tree.format,
-                                     list(dict.fromkeys([*tree.args, *writer.args])),
-                                     writer.sandbox))
-    return merged
+    """The two-step renders as the one pandoc call a person would make for each output: from
+    the Markdown, with the tree step's options (citations) and the writer's."""
+    tree = next(c for c in calls if c.to == "json")
+    return [PandocCall(tree.source, c.to, tree.format, list(dict.fromkeys([*tree.args, *c.args])),
+                       c.sandbox) for c in calls if c.format == "json"]
 
 
 def bare_commands(project: Path, out: Path) -> dict[str, list[str]]:
@@ -225,6 +219,7 @@ def bare_commands(project: Path, out: Path) -> dict[str, list[str]]:
         reader = load_reader(READER)
         calls: list[PandocCall] = []
         with recording_pandoc(calls):
+            build.build_tree(READER)  # the citations, once (the tree task)
             for edition in reader.editions:
                 build.build_pdf(READER, edition.id)
             build.build_epub(READER)

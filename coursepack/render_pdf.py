@@ -113,8 +113,9 @@ def _weasyprint_warnings() -> Iterator[list[str]]:
 def hyphen_ladders(document) -> list:  # -> [element]
     """The elements with more than MAX_HYPHENATED_RUN consecutive lines ending in a hyphen.
 
-    WeasyPrint 70 has no ``hyphenate-limit-lines``; this reads its layout instead, so that
-    the caller can turn automatic hyphenation off for just those paragraphs and lay out again.
+    WeasyPrint 70 has no ``hyphenate-limit-lines``; weasyprint_rules limits the run while the
+    lines are made, and this reads the layout to make sure, so that the caller can turn
+    automatic hyphenation off for a paragraph it missed and lay out again (not seen since).
     """
     lines: dict = {}  # element -> [line ends in a hyphen], in reading order, across pages
 
@@ -376,12 +377,15 @@ def html_to_pdf(html: str, root: Path, stylesheets: list[Path], extra_css: str,
                 on_layout: Callable[[object], None] | None = None) -> bytes:
     """Typeset HTML with WeasyPrint into a tagged PDF/UA-1; any WeasyPrint warning is an error.
 
-    The layout is repeated while it has a fault WeasyPrint cannot avoid alone: a hyphenation
-    ladder (that paragraph is set again without automatic hyphenation), a note that is not
-    on the page of its call (``place_notes``) or a page that carries only a line or three of a
-    chapter (``fill_near_empty_pages``). A note still misplaced is an error. Paragraph numbers
-    then go to the outer margins (coursepack.pagemap); ``on_layout`` is given the laid-out
-    document (to read the page map) before the PDF is drawn."""
+    WeasyPrint lays the document out once, taught the press's rules (weasyprint_rules: notes
+    on their call's page, no hyphen ladders, no line ended early) and print.css's (no chapter
+    ending on a page of a line or three). The layout is repeated only while a fault remains
+    that those could not prevent: a hyphenation ladder (that paragraph is set again without
+    automatic hyphenation), a note that is not on the page of its call (``place_notes``) or
+    a page that carries only a line or three of a chapter (``fill_near_empty_pages``); every
+    edition of both example readers needs none. A note still misplaced is an error.
+    Paragraph numbers then go to the outer margins (coursepack.pagemap); ``on_layout`` is
+    given the laid-out document (to read the page map) before the PDF is drawn."""
     from weasyprint import CSS, HTML
     from weasyprint.text.fonts import FontConfiguration
 
