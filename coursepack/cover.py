@@ -43,11 +43,10 @@ def _wrap(draw: ImageDraw.ImageDraw, text: str, font: ImageFont.FreeTypeFont,
     return lines
 
 
-def _block(draw: ImageDraw.ImageDraw, y: int, text: str, face, sizes: tuple[int, ...],
-           leading: float, fill: tuple[int, int, int], most_lines: int = 6) -> int:
-    """Draw ``text`` centred and wrapped from ``y``, in the largest of ``sizes`` that takes
-    at most ``most_lines`` lines (the last line ends in … if even the smallest does not);
-    return the y below it."""
+def _fit(draw: ImageDraw.ImageDraw, text: str, face, sizes: tuple[int, ...],
+         most_lines: int) -> tuple[ImageFont.FreeTypeFont, list[str]]:
+    """The largest of ``sizes`` that sets ``text`` in at most ``most_lines`` lines, and the
+    lines (the last ends in … if even the smallest size takes more)."""
     for size in sizes:
         font = face(size)
         lines = _wrap(draw, text, font, SIZE[0] - 2 * MARGIN)
@@ -55,6 +54,13 @@ def _block(draw: ImageDraw.ImageDraw, y: int, text: str, face, sizes: tuple[int,
             break
     if len(lines) > most_lines:
         lines = [*lines[:most_lines - 1], lines[most_lines - 1][:-1] + "…"]
+    return font, lines
+
+
+def _block(draw: ImageDraw.ImageDraw, y: int, text: str, face, sizes: tuple[int, ...],
+           leading: float, fill: tuple[int, int, int], most_lines: int = 6) -> int:
+    """Draw ``text`` centred and wrapped from ``y`` (``_fit``); return the y below it."""
+    font, lines = _fit(draw, text, face, sizes, most_lines)
     step = round(font.size * leading)
     for line in lines:
         draw.text((SIZE[0] // 2, y), line, font=font, fill=fill, anchor="mt")
@@ -93,7 +99,8 @@ def cover_png(title: str, subtitle: str, editors: list[str] | tuple[str, ...],
     foot = SIZE[1] - 420
     if authors:
         by = by_line.format(" and ".join(authors))
-        foot -= 90 * min(3, len(_wrap(draw, by, face["regular"](52), SIZE[0] - 2 * MARGIN)))
+        font, lines = _fit(draw, by, face["regular"], (64, 52), 3)  # as _block will set it
+        foot -= len(lines) * round(font.size * 1.3) + 30
         foot = _block(draw, foot, by, face["regular"], (64, 52), 1.3, INK, 3) + 30
     _block(draw, foot, f"Edited by {names}", face["regular"], (64, 52, 44), 1.3, INK, 3)
     out = io.BytesIO()

@@ -321,6 +321,25 @@ def test_a_page_with_two_lines_fails_the_check(tmp_path):
 # --- 7. credits ------------------------------------------------------------------------------
 
 
+def test_the_covers_editors_line_stays_put_however_long_the_authors_line(tmp_path):
+    """The "Readings by" lines are measured at the size they are set in, so a long list of
+    authors grows upwards and never pushes the editors' line down towards the frame."""
+    import io
+
+    from PIL import Image
+
+    from coursepack.cover import SIZE, cover_png
+
+    def foot(authors: list[str]) -> bytes:
+        png = cover_png("A Title", "A subtitle", ["Ann Editor"], REPO / "fonts",
+                        authors=authors, by_line="Readings by {}")
+        image = Image.open(io.BytesIO(png))
+        return image.crop((0, SIZE[1] - 420, SIZE[0], SIZE[1])).tobytes()
+
+    many = [f"Author Number{i} Withalongname" for i in range(14)]
+    assert foot(["One Author"]) == foot(many)
+
+
 def authors_and_editors() -> tuple[list[str], list[str]]:
     from coursepack.assemble import reading_authors
 
