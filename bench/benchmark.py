@@ -74,22 +74,26 @@ class Figure:
 CHILD_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
+# A child that runs a command, times it and prints the seconds and its children's peak RSS
+# (KiB on Linux). The peak must be read from a small process: a child forked from the
+# benchmark itself (which has WeasyPrint loaded) inherits its high-water mark through exec.
+_PEAK = ("import resource,subprocess,sys,time;t=time.perf_counter();"
+         "r=subprocess.run(sys.argv[1:],stdout=subprocess.DEVNULL,stderr=subprocess.PIPE);"
+         "t=time.perf_counter()-t;"
+         "sys.stderr.write(r.stderr.decode(errors='replace')[-2000:]) if r.returncode else None;"
+         "print(t,resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss);sys.exit(r.returncode)")
+
+
 def timed(cmd: list[str], cwd: Path) -> tuple[float, float]:
-    """Run ``cmd`` once in a fresh child; (seconds, peak RSS MiB). The peak is the kernel's
-    figure for the child (and any process it waited for, as doit waits for its workers), read
-    with wait4, so no extra process is started or timed. A failure stops the bench."""
-    with tempfile.TemporaryFile() as err:
-        start = time.perf_counter()
-        proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=err,
-                                env=CHILD_ENV)
-        _, status, usage = os.wait4(proc.pid, 0)
-        seconds = time.perf_counter() - start
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        if proc.returncode != 0:
-            err.seek(0)
-            tail = err.read().decode(errors="replace")[-1500:]
-            raise SystemExit(f"bench: {' '.join(cmd[:4])} … failed:\n{tail}")
-    return seconds, usage.ru_maxrss / 1024
+    """Run ``cmd`` once in a fresh child; (seconds, peak RSS MiB), both taken by a small
+    parent process around the command alone (its own start-up is not timed). A failure stops
+    the bench."""
+    proc = subprocess.run([sys.executable, "-c", _PEAK, *cmd], cwd=cwd, capture_output=True,
+                          text=True, env=CHILD_ENV)
+    if proc.returncode != 0:
+        raise SystemExit(f"bench: {' '.join(cmd[:4])} … failed:\n{proc.stderr[-1500:]}")
+    seconds, peak_kib = proc.stdout.split()[-2:]
+    return float(seconds), int(peak_kib) / 1024
 
 
 def doit(project: Path, *args: str) -> tuple[float, float]:
