@@ -7,6 +7,13 @@ ends, even killed): a second build waits for the first, with one line saying so,
 finds its work done. Holding the lock, it sweeps what killed builds left: temporary files
 beside targets (``.<name>.<random>.part``) and the scratch folder ``build/.tmp``.
 
+doit runs tasks in worker processes it forks (the default parallelism). A worker must not
+outlive its build: killed with the build, an orphan worker would go on writing targets, or
+wait for work that never comes while holding the lock, and the next build would wait for
+ever. So a forked worker closes its copy of the lock (the build's process alone holds it)
+and, on Linux, asks the kernel to kill it when the build's process ends (``prctl``
+``PR_SET_PDEATHSIG``).
+
 ``scratch`` gives a stage a temporary folder under ``build/.tmp`` (WeasyPrint unpacks fonts
 into one), so that a killed build's temporary files stay inside the project, where the next
 build finds and removes them, and never touch another build's files in the machine's /tmp.
@@ -28,6 +35,8 @@ BUILD_DIRS = ("build", "dist")  # where targets and their temporary files are wr
 SCRATCH = Path("build") / ".tmp"
 HOLDER = "COURSEPACK_BUILD_LOCK"  # set while held: processes the build starts do not wait
 _held: list[int] = []  # the lock's file descriptor, open until the process ends
+_forked_by: list[int] = []  # the pid of the process forking, set just before each fork
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 def hold(root: Path) -> None:
@@ -49,7 +58,26 @@ def hold(root: Path) -> None:
             raise SystemExit(130) from None
     _held.append(fd)
     os.environ[HOLDER] = str(os.getpid())
+    os.register_at_fork(before=_before_fork, after_in_child=_in_worker)
     sweep(root)
+
+
+def _before_fork() -> None:
+    _forked_by[:] = [os.getpid()]
+
+
+def _in_worker() -> None:
+    """In a process forked by the build (a doit worker): the lock stays the build's, and the
+    worker dies with the process that forked it."""
+    while _held:
+        os.close(_held.pop())
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != _forked_by[0]:  # it ended before the request was made
+            os._exit(1)
 
 
 def sweep(root: Path) -> list[Path]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -157,8 +158,20 @@ def test_load_reader_collects_errors_as_one_exception(project):
     assert "version: missing" not in str(caught.value)  # the suggestion says it already
 
 
+def processes_in(folder: Path) -> list[int]:
+    """The processes whose working directory is ``folder`` (Linux's /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        with contextlib.suppress(OSError):
+            if entry.name.isdigit() and Path(os.readlink(entry / "cwd")) == folder:
+                found.append(int(entry.name))
+    return found
+
+
 def test_a_killed_build_leaves_no_truncated_pdf_and_the_next_build_recovers(project):
-    """Kill doit in the middle of typesetting; the target is absent or whole, never cut short."""
+    """Kill doit in the middle of typesetting; the target is absent or whole, never cut short,
+    and no worker of the build lives on (one did, waiting with the build's lock, and the next
+    build waited for ever)."""
     import signal
     import time
 
@@ -166,9 +179,15 @@ def test_a_killed_build_leaves_no_truncated_pdf_and_the_next_build_recovers(proj
     target = project / "build" / "putin-security" / "putin-security-a4.pdf"
     child = subprocess.Popen([sys.executable, "-m", "doit", "pdf:a4"], cwd=project,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    time.sleep(2.5)  # pandoc has run; WeasyPrint is laying out pages
+    time.sleep(2.5)  # pandoc has run; WeasyPrint is laying out pages (in a doit worker)
+    assert len(processes_in(project)) > 1, "no worker was running: nothing was tested"
     child.send_signal(signal.SIGKILL)
     child.wait(timeout=60)
+    for _ in range(100):
+        if not processes_in(project):
+            break
+        time.sleep(0.1)
+    assert processes_in(project) == []
     assert not target.exists() or target.read_bytes().rstrip().endswith(b"%%EOF")
     result = build(project, "pdf:a4")
     assert result.returncode == 0, result.stdout + result.stderr
