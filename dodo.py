@@ -51,7 +51,7 @@ def code(*modules: str) -> list[str]:
     # config reads the rules (rules, patterns, textshape, textnorm) of every reading, in every
     # task
     for m in ("config", "rules", "patterns", "textshape", "textnorm", "errors", "forms",
-              "fsutil", "build", "assets", "buildlock", *modules):
+              "fsutil", "build", "report", "assets", "buildlock", *modules):
         package = PKG / m  # a stage split into a package: every module of it
         files += sorted(map(str, package.glob("*.py"))) if package.is_dir() else [f"{package}.py"]
     return files

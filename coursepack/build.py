@@ -7,6 +7,7 @@ User mistakes raise ReaderError; ``run_action`` turns them into one line and a f
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import asdict
@@ -19,6 +20,7 @@ from .config import Reader, Reading, load_reader
 from .errors import ReaderError, debugging, internal_error, working_on
 from .forms import long_word, value_problem
 from .fsutil import environment_error, read_text, write_atomic
+from .report import REPORTER
 
 PACKAGE = Path(__file__).resolve().parent
 T = TypeVar("T")
@@ -96,15 +98,20 @@ def run_action(function: Callable[..., None], *args: object) -> TaskFailed | Non
         except OSError as exc:  # a full disk, a read-only directory: the machine's, not a bug
             raise environment_error(exc) or exc from None
     except ReaderError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return TaskFailed(str(exc), report=False)  # reported above, once
+        return _failed(str(exc))
     except Exception as exc:
         if debugging():
             raise
-        line = internal_error(exc, _subject(args), _doing(function, args))
-        print(f"error: {line}", file=sys.stderr)
-        return TaskFailed(line, report=False)
+        return _failed(internal_error(exc, _subject(args), _doing(function, args)))
     return None
+
+
+def _failed(line: str) -> TaskFailed:
+    """The failed task; its line is printed by the build's reporter (once, however many tasks
+    met the same fault at once), or here when a stage runs without it."""
+    if not os.environ.get(REPORTER):
+        print(f"error: {line}", file=sys.stderr)
+    return TaskFailed(line, report=False)  # not again by doit's own report
 
 
 def or_exit(function: Callable[..., T], *args: object) -> T:

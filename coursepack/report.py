@@ -6,12 +6,18 @@ written (a PDF with its page count, anything else with its size) and the run's t
 a task failed, which one, and that its targets were not replaced by half-finished output
 (every stage writes through a temporary file and a rename, coursepack.fsutil.write_atomic).
 
+A stage's error line (coursepack.build.run_action) is printed here too, once: with the default
+parallelism two tasks reading one bad file (a bibliography, the editor's notes) fail at
+once, each in its own worker, and the person should still read one line.
+
 It is wired in dodo.py as ``DOIT_CONFIG["reporter"]``. dodo.py imports it on every run, even a
 no-op one, so it imports only doit's reporter; pikepdf is imported when a PDF is counted.
 """
 
 from __future__ import annotations
 
+import os
+import sys
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -25,6 +31,9 @@ ARTIFACT_SUFFIXES = (".pdf", ".epub")
 # counts from here.
 STARTED = time.monotonic()
 RELEASE_DIR = "dist"
+# Set while a BuildSummary reports the run (and so in the workers doit forks): a stage's error
+# line is printed by the reporter, once, not by the stage.
+REPORTER = "COURSEPACK_ERRORS_REPORTED"
 
 
 def is_artifact(target: str) -> bool:
@@ -137,6 +146,9 @@ class BuildSummary(ConsoleReporter):
         self.before: dict[str, dict[str, int | None]] = {}
         self.up_to_date = 0
         self.ran = 0
+        self.errors_shown: set[str] = set()
+        self.reporter_was = os.environ.get(REPORTER)
+        os.environ[REPORTER] = "1"  # inherited by the workers doit forks; undone at the end
 
     def get_status(self, task) -> None:
         # Called in the main process before the task is dispatched (also with -n 2): the
@@ -152,6 +164,9 @@ class BuildSummary(ConsoleReporter):
 
     def add_failure(self, task, fail) -> None:
         super().add_failure(task, fail)
+        if not fail.report and fail.message not in self.errors_shown:  # run_action's line
+            self.errors_shown.add(fail.message)
+            print(f"error: {fail.message}", file=sys.stderr, flush=True)
         before = self.before.get(task.name, {})
         self.failed[task.name] = {t: target_state(before.get(t, mtime(t)), mtime(t))
                                   for t in task.targets}
@@ -162,6 +177,10 @@ class BuildSummary(ConsoleReporter):
 
     def complete_run(self) -> None:
         super().complete_run()
+        if self.reporter_was is None:
+            os.environ.pop(REPORTER, None)
+        else:
+            os.environ[REPORTER] = self.reporter_was
         lines = summary_lines(self.written, self.failed, self.up_to_date, self.ran,
                               time.monotonic() - self.started)
         self.write("".join(f"{line}\n" for line in lines))

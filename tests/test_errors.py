@@ -338,7 +338,7 @@ def test_a_file_size_limit_mid_build_is_one_line_and_no_partial_output(project):
     """A real write failure (EFBIG from RLIMIT_FSIZE stands in for a full disk)."""
     import resource
 
-    assert build(project, "assemble").returncode == 0
+    assert build(project, "tree").returncode == 0
 
     def small_files():
         resource.setrlimit(resource.RLIMIT_FSIZE, (50_000, 50_000))

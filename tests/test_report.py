@@ -80,6 +80,27 @@ def test_a_failed_task_is_named_with_what_became_of_each_target(tmp_path):
     assert lines[str(fresh)].endswith("not written")
 
 
+def test_a_fault_two_tasks_meet_at_once_is_one_error_line(tmp_path, capsys):
+    """With the default parallelism, both readings' tasks read one bad bibliography at once:
+    the reporter prints the stage's line once (coursepack.build.run_action leaves it to it)."""
+    from coursepack.build import run_action
+    from coursepack.errors import ReaderError
+
+    def stage(reading: str) -> None:
+        raise ReaderError("sources/bibliography.json", "item 'x': URL: not a web address")
+
+    reporter = BuildSummary(io.StringIO(), {})
+    failures = [run_action(stage, reading) for reading in ("greene", "freedman")]
+    assert capsys.readouterr().err == ""  # not printed by the stages
+    for name, failure in zip(("annotate:greene", "annotate:freedman"), failures, strict=True):
+        reporter.add_failure(task(name, [tmp_path / f"{name}.md"]), failure)
+    reporter.complete_run()
+    assert capsys.readouterr().err == ("error: sources/bibliography.json: item 'x': URL: not "
+                                       "a web address\n")
+    run_action(stage, "greene")  # without a reporter, the stage prints its own line
+    assert capsys.readouterr().err.startswith("error: sources/bibliography.json")
+
+
 def test_a_successful_run_counts_only_artifacts(tmp_path):
     pdf = make_pdf(tmp_path / "x-a4.pdf", 2)
     html = tmp_path / "x-a4.html"
