@@ -33,10 +33,17 @@ from coursepack.config import load_project_reader
 from coursepack.dates import build_epoch, reader_inputs
 from coursepack.dist import dist_targets, git_unchanged, make_dist
 from coursepack.report import BuildSummary
-from coursepack.tools import COLOPHON_TOOLS, EPUB_TOOLS, PDF_TOOLS, installed_versions
+from coursepack.tools import (
+    COLOPHON_TOOLS,
+    EPUB_TOOLS,
+    PDF_TOOLS,
+    TREE_TOOLS,
+    installed_versions,
+)
 
-# The PDF editions and the EPUB are independent processes: every core is used by default, up
-# to four (each WeasyPrint layout holds its whole edition in memory); `-n 1` builds serially.
+# The PDF editions run in processes of their own, the EPUB once the page-list edition's page
+# map is made: every core is used by default, up to four (each WeasyPrint layout holds its
+# whole edition in memory); `-n 1` builds serially.
 DOIT_CONFIG = {"default_tasks": ["pdf", "epub"], "verbosity": 1, "reporter": BuildSummary,
                "num_process": min(os.cpu_count() or 1, 4), "par_type": "process"}
 READER_FILE = get_var("reader", "reader.yaml")
@@ -150,7 +157,7 @@ def task_tree():
         "actions": [(run_action, [build_tree, READER_FILE])],
         "file_dep": deps + code("pandoc", "safety"),
         "targets": [str(paths(reader)["tree"])],
-        "uptodate": [config_changed({"tools": _tools(("pypandoc_binary",))})],
+        "uptodate": [config_changed({"tools": _tools(TREE_TOOLS)})],
         "clean": True,
     }
 

@@ -18,6 +18,7 @@ COLOPHON_TOOLS = ("pypandoc_binary", "weasyprint", "jinja2", "doit", "pyyaml")  
 PDF_TOOLS = ("pypandoc_binary", "weasyprint", "pydyf", "fonttools", "pyphen", "tinycss2",
              "cssselect2", "tinyhtml5", "brotli", "zopfli", "jinja2")
 EPUB_TOOLS = ("pypandoc_binary", "pillow", "jinja2")
+TREE_TOOLS = ("pypandoc_binary",)  # citeproc is pandoc's
 
 
 def _normal(name: str) -> str:

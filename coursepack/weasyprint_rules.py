@@ -26,7 +26,6 @@ and change nothing else.
   found too wide, and broken after its first word, or inside it: “remains” / “part” / “of his
   own analysis”, “benefi-” / “ciar-” / “ies”. Such a text is set whole and the line broken at
   its last space (``doit check``: ``early-breaks``).
-
 - **Page references are laid out twice, not three times.** ``compute_content_list`` files
   the page a ``target-counter(attr(href url), page)`` waits for under the anchor name of the
   unresolved ``attr()`` token, which is None, and in the same breath puts ``page`` in the
