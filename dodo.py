@@ -29,9 +29,9 @@ from coursepack.build import (
     run_action,
 )
 from coursepack.buildlock import hold
-from coursepack.config import load_project_reader
 from coursepack.dates import build_epoch, reader_inputs
 from coursepack.dist import dist_targets, git_unchanged, make_dist
+from coursepack.readercache import project_reader
 from coursepack.report import BuildSummary
 from coursepack.tools import (
     COLOPHON_TOOLS,
@@ -65,13 +65,19 @@ def code(*modules: str) -> list[str]:
 
 
 def _reader():
-    return or_exit(load_project_reader, ROOT, READER_FILE)
+    return or_exit(project_reader, ROOT, READER_FILE)  # validated, or as kept by the last run
+
+
+@cache
+def _inputs() -> list[Path]:
+    """Every file that can change an artifact (coursepack.dates): the release's inputs."""
+    return reader_inputs(_reader())
 
 
 @cache
 def _epoch() -> int:
     """SOURCE_DATE_EPOCH (coursepack.dates): when it changes, the artifacts are rendered again."""
-    return or_exit(build_epoch, _reader())
+    return or_exit(build_epoch, _reader(), _inputs())
 
 
 @cache
@@ -79,6 +85,12 @@ def _tools(names: tuple[str, ...]) -> dict[str, str]:
     """The installed versions of the tools a task runs (coursepack.tools): not files, so a
     setting of the task; a new pandoc or WeasyPrint makes its outputs again."""
     return installed_versions(names)
+
+
+def _group(creator) -> dict:
+    """The group task of a task generator (`doit pdf` runs every edition). It has no actions
+    of its own, so it is always up to date: else a no-op build starts a worker to run it."""
+    return {"name": None, "doc": creator.__doc__.splitlines()[0], "uptodate": [True]}
 
 
 APPARATUS_CODE = ("insert", "citations", "notes", "glossary")
@@ -94,6 +106,7 @@ def _apparatus_files(reader) -> list[str]:
 def task_clean_text():
     """Clean each reading's raw text into Markdown, with an audit of what was removed."""
     reader = _reader()
+    yield _group(task_clean_text)
     for reading in reader.readings:
         md_out, audit_out = clean_path(reader, reading.id)
         yield {
@@ -112,6 +125,7 @@ def task_clean_text():
 def task_annotate():
     """Give each cleaned reading ids, citations, editor's notes and glossary links."""
     reader = _reader()
+    yield _group(task_annotate)
     for reading in reader.readings:
         yield {
             "name": reading.id,
@@ -176,6 +190,7 @@ def task_pdf():
     reader = _reader()
     templates = paths(reader)["templates"]
     fonts = sorted(str(p) for p in Path("fonts").glob("*.ttf"))
+    yield _group(task_pdf)
     for edition in reader.editions:
         yield {
             "name": edition.id,
@@ -219,7 +234,7 @@ def task_dist():
     built = [*(str(pdf_path(reader, e.id)[1]) for e in reader.editions), str(paths(reader)["epub"])]
     return {
         "actions": [(run_action, [make_dist, READER_FILE])],
-        "file_dep": built + [str(p) for p in reader_inputs(reader)],
+        "file_dep": built + [str(p) for p in _inputs()],
         "targets": [str(p) for p in dist_targets(reader)],
         "uptodate": [config_changed({"epoch": _epoch()}), git_unchanged(reader)],
         "clean": True,

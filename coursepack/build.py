@@ -66,7 +66,7 @@ STAGES = {"clean_reading": "cleaning", "annotate_reading": "annotating",
           "assemble_reader": "assembling the reader", "build_pdf": "typesetting the PDF",
           "build_epub": "making the EPUB", "check_artifacts": "checking the artifacts",
           "make_dist": "writing the release", "load_reader": "reading the configuration",
-          "load_project_reader": "reading the configuration",
+          "project_reader": "reading the configuration",
           "build_epoch": "finding the build date"}
 
 

@@ -7,15 +7,12 @@ person fixes a configuration in one pass rather than one error per run.
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import re
-import uuid
+from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
-
-import yaml
 
 from . import forms
 from .errors import ReaderError, ReaderErrors
@@ -27,6 +24,7 @@ from .rules import (  # noqa: F401  (Rule, Attribution: part of this module's in
     RuleSet,
     check_mapping,
     check_rule_list,
+    close_match,
     merge_rules,
     parse_rule,
     parse_ruleset,
@@ -222,20 +220,47 @@ def display_date(date: str) -> str:
                                 MONTHS[int(month) - 1] if month else "", year) if p)
 
 
+# --- what the validation depends on ------------------------------------------------------
+
+# Every path the validation reads or looks for, while ``load_reader_and_inputs`` listens: the
+# reader kept between builds (coursepack.readercache) is used only while each is unchanged.
+_looked_at: ContextVar[set[Path] | None] = ContextVar("looked_at", default=None)
+
+
+def _look(path: Path) -> Path:
+    """Note that the validation depends on ``path``: its contents, or whether it exists."""
+    if (seen := _looked_at.get()) is not None:
+        seen.add(Path(path))
+    return path
+
+
+def load_reader_and_inputs(path: str | Path) -> tuple[Reader, frozenset[Path]]:
+    """``load_reader`` (validated afresh), with every path the validation read or looked for."""
+    token = _looked_at.set(set())
+    try:
+        reader = load_reader.__wrapped__(path)
+        return reader, frozenset(_looked_at.get() or ())
+    finally:
+        _looked_at.reset(token)
+
+
 # --- YAML loading -------------------------------------------------------------------------
 
 
-# libyaml's parser when PyYAML was built with it (its wheels are): a no-op `doit` parses every
-# reader and reading file, and the pure-Python parser took most of its time.
-FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
 def load_yaml(path: Path) -> Any:
-    """Parse a YAML file safely (no Python tags); syntax errors name file, line and column."""
-    text = read_text(path)
+    """Parse a YAML file safely (no Python tags); syntax errors name file, line and column.
+
+    PyYAML is imported here, not at the top: a no-op build reads the validated reader from
+    its cache (coursepack.readercache) and parses no YAML. libyaml's parser is used when
+    PyYAML was built with it (its wheels are): the pure-Python one is several times slower.
+    """
+    import yaml
+
+    fast_loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    text = read_text(_look(path))
     try:
         try:
-            data = yaml.load(text, Loader=FAST_LOADER)  # a safe loader: no Python tags
+            data = yaml.load(text, Loader=fast_loader)  # a safe loader: no Python tags
         except yaml.YAMLError:
             data = yaml.safe_load(text)  # the error again, in PyYAML's own words
     except yaml.constructor.ConstructorError as exc:
@@ -279,7 +304,8 @@ class _Collector:
             return None
         relative_to = _folder(base, root)
         try:
-            resolved = (base / value).resolve()
+            resolved = _look((base / value).resolve())
+            _look(base / value)  # through a symbolic link, as written: its target may change
             resolved.is_file()  # a name too long for the file system, a NUL: not a path at all
         except (OSError, ValueError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
@@ -357,7 +383,7 @@ def _rulesets(c: _Collector, names: list, reading_path: Path, root: Path
             path = c.path_in_project(name, f"use[{i}]", root, reading_path.parent)
             if path is None:
                 continue
-        elif len(name) > 100 or not path.is_file():
+        elif len(name) > 100 or not _look(path).is_file():
             c.add(f"use[{i}]", f"no rule set '{name[:100]}'; the shipped sets are "
                   f"{', '.join(shipped_rulesets())} (a path of your own needs a / or .yaml)")
             continue
@@ -516,7 +542,7 @@ def project_root(path: Path) -> Path:
     """The project a reader file belongs to: the nearest folder above it holding dodo.py (the
     folder doit runs in), else the reader file's own folder. Nothing outside it is read."""
     for folder in path.resolve().parents:
-        if (folder / "dodo.py").is_file():
+        if _look(folder / "dodo.py").is_file():
             return folder
     return path.resolve().parent
 
@@ -538,7 +564,7 @@ def _part(c: _Collector, item: Any, where: str, root: Path, base: Path,
         if not isinstance(kind, str) or not kind:
             return None
         if kind not in GENERATED_TITLES:
-            close = difflib.get_close_matches(kind, GENERATED_TITLES, n=1)
+            close = close_match(kind, GENERATED_TITLES)
             hint = f"did you mean '{close[0]}'?" if close else \
                 f"use one of {', '.join(GENERATED_TITLES)}"
             c.add(f"{where}.generated", f"unknown generated part '{kind}'; {hint}")
@@ -660,7 +686,7 @@ def load_reader(path: str | Path = "reader.yaml") -> Reader:
     Every path in the reader file is relative to the reader file's folder; the project root
     (``project_root``) bounds what may be read.
     """
-    if not Path(path).is_file():
+    if not _look(Path(path)).is_file():
         raise ReaderError(path, "no such reader file; check the name given as reader=...")
     path = Path(path).resolve()
     root = project_root(path)
@@ -706,7 +732,7 @@ def load_reader(path: str | Path = "reader.yaml") -> Reader:
               f"{', '.join(e.id for e in editions)}")
     files = {key: c.path_in_project(d[key], key, root, base)
              for key in ("glossary", "bibliography", "editor_notes", "csl") if d.get(key)}
-    if d.get("bibliography") and not d.get("csl") and not (root / DEFAULT_CSL).is_file():
+    if d.get("bibliography") and not d.get("csl") and not _look(root / DEFAULT_CSL).is_file():
         c.add("csl", f"missing, and the default style {DEFAULT_CSL} is not in the project; "
               "name a CSL file or restore the default")
     if d.get("id") and not _ID.fullmatch(str(d["id"])):
@@ -732,6 +758,8 @@ def load_reader(path: str | Path = "reader.yaml") -> Reader:
     errors = c.errors + errors
     if errors:
         raise ReaderErrors(errors)
+    import uuid  # here: a no-op build with a cached reader (readercache) never needs it
+
     identifier = d.get("identifier") or \
         f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, 'coursepack:' + d['id'])}"
     return Reader(
@@ -744,7 +772,7 @@ def load_reader(path: str | Path = "reader.yaml") -> Reader:
         rights=(d.get("rights") or "").strip(),
         readings=tuple(readings), front_matter=tuple(front), back_matter=tuple(back),
         editions=tuple(editions),
-        csl=files.get("csl") or (root / DEFAULT_CSL).resolve(),
+        csl=files.get("csl") or _look(root / DEFAULT_CSL).resolve(),
         glossary=files.get("glossary"), bibliography=files.get("bibliography"),
         editor_notes=files.get("editor_notes"),
         source_date_epoch=d.get("source_date_epoch"), page_list_edition=page_list_edition,
@@ -776,11 +804,10 @@ def _hyphenation(c: _Collector, value: object) -> tuple[tuple[str, ...], tuple[s
     return tuple(never), tuple(exceptions)
 
 
-def load_project_reader(project: str | Path, path: str | Path) -> Reader:
-    """``load_reader`` for doit: the reader file must belong to this project (``project``, the
-    folder of dodo.py), whose templates, fonts and build folder the tasks use."""
+def check_in_project(project: str | Path, path: str | Path) -> None:
+    """For doit: the reader file must belong to this project (``project``, the folder of
+    dodo.py), whose templates, fonts and build folder the tasks use."""
     if project_root(Path(path)) != Path(project).resolve():
         raise ReaderError(path, "the reader file is outside this project; move it into the "
                           "project folder (e.g. readers/) and build it from there")
-    return load_reader(path)
 

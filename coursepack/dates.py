@@ -37,7 +37,7 @@ def reader_inputs(reader: Reader) -> list[Path]:
     files = {reader.path, *(root / f for f in INPUT_FILES if (root / f).is_file()),
              *package_files()}
     for name in INPUT_DIRS:
-        files.update(p for p in (root / name).rglob("*") if p.is_file() and not _hidden(p, root))
+        files.update(_files_under(root / name))
     named = [reader.csl if reader.bibliography else None, reader.glossary,
              reader.bibliography, reader.editor_notes,
              *reader.part_files,
@@ -48,7 +48,7 @@ def reader_inputs(reader: Reader) -> list[Path]:
 
 def package_files() -> list[Path]:
     """Every file of the package: its modules, its subpackages' (check/ …) and their data."""
-    return [p for p in PACKAGE.rglob("*") if p.is_file() and not _hidden(p, PACKAGE)]
+    return _files_under(PACKAGE)
 
 
 def label(path: Path, root: Path) -> str:
@@ -63,15 +63,22 @@ def label(path: Path, root: Path) -> str:
     return path.name
 
 
-def input_pathspecs(reader: Reader) -> tuple[str, ...]:
-    """The inputs inside the project, as paths git understands from there."""
-    return tuple(label(p, reader.root) for p in reader_inputs(reader)
+def input_pathspecs(reader: Reader, inputs: list[Path] | None = None) -> tuple[str, ...]:
+    """The inputs (``reader_inputs``, unless already listed) inside the project, as paths git
+    understands from there."""
+    return tuple(label(p, reader.root) for p in inputs or reader_inputs(reader)
                  if p.is_relative_to(reader.root))
 
 
-def _hidden(path: Path, root: Path) -> bool:
-    return any(part.startswith(".") or part == "__pycache__"
-               for part in path.relative_to(root).parts)
+def _files_under(folder: Path) -> list[Path]:
+    """Every file under ``folder`` (or linked from it), leaving out hidden files and folders
+    and __pycache__; linked folders are not entered."""
+    found = []
+    for top, folders, files in os.walk(folder):
+        folders[:] = [f for f in folders if not f.startswith(".") and f != "__pycache__"]
+        found += [path for f in files
+                  if not f.startswith(".") and (path := Path(top, f)).is_file()]
+    return found
 
 
 def choose_epoch(configured: int | None, environment: str | None, git: int | None,
@@ -92,17 +99,18 @@ def choose_epoch(configured: int | None, environment: str | None, git: int | Non
         "reader date (no git history)"
 
 
-def epoch_and_source(reader: Reader) -> tuple[int, str]:
+def epoch_and_source(reader: Reader, inputs: list[Path] | None = None) -> tuple[int, str]:
     git = None
     if reader.source_date_epoch is None and not os.environ.get("SOURCE_DATE_EPOCH"):
-        git = git_commit_time(reader.root, input_pathspecs(reader))
+        git = git_commit_time(reader.root, input_pathspecs(reader, inputs))
     return choose_epoch(reader.source_date_epoch, os.environ.get("SOURCE_DATE_EPOCH"), git,
                         reader.date)
 
 
-def build_epoch(reader: Reader) -> int:
-    """SOURCE_DATE_EPOCH for this reader (see the module's rule)."""
-    return epoch_and_source(reader)[0]
+def build_epoch(reader: Reader, inputs: list[Path] | None = None) -> int:
+    """SOURCE_DATE_EPOCH for this reader (see the module's rule); ``inputs``: its
+    ``reader_inputs``, when already listed."""
+    return epoch_and_source(reader, inputs)[0]
 
 
 def git(root: Path, *args: str) -> subprocess.CompletedProcess[str] | None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import platform
 import shutil
 import sys
 import tempfile
@@ -169,6 +168,7 @@ def git_unchanged(reader: Reader) -> Callable[..., bool]:
 
 def tool_versions() -> dict[str, str]:
     """Versions of everything that shapes the bytes: interpreter, pandoc, packages, libraries."""
+    import platform
     import zlib
     from importlib import metadata
 

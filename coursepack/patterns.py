@@ -15,8 +15,6 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-import re2
-
 # The largest program a pattern may compile to, in RE2 instructions. The rules in use take
 # under 100; matching time on a line grows with line length times this size when RE2's DFA
 # gives up (seen: 5,000 instructions took 90 s on a 1 MB line; 500 took 13 ms).
@@ -72,6 +70,8 @@ def _too_costly(size: int | None = None) -> str:
 @lru_cache(maxsize=256)
 def compile(pattern: str):  # -> re2._Regexp
     """The compiled pattern; PatternError when RE2 cannot take it or it is too costly."""
+    import re2  # here, not at the top: a no-op build compiles no pattern
+
     options = re2.Options()
     options.log_errors = False
     options.max_mem = MAX_MEMORY

@@ -13,7 +13,6 @@ in ``coursepack/rulesets/``. User patterns are compiled and searched only throug
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,6 +53,13 @@ def search(pattern: str, text: str):  # -> re2 match | None (.group(name), .star
 
 
 # --- rules ---------------------------------------------------------------------------------
+
+
+def close_match(word: str, known) -> list[str]:
+    """The known word nearest a misspelt one ([] when none is close), for a suggestion."""
+    import difflib  # here: only a message needs it
+
+    return difflib.get_close_matches(word, known, n=1)
 
 
 @dataclass(frozen=True)
@@ -146,7 +152,7 @@ def check_mapping(p: Problems, data: Any, where: str, required: dict[str, Any],
     suggested = set()
     for key in data:
         if key not in known:
-            close = difflib.get_close_matches(str(key), known, n=1)
+            close = close_match(str(key), known)
             suggested.update(close)
             hint = f"; did you mean '{close[0]}'?" if close else \
                 f"; known keys: {', '.join(sorted(known))}"
@@ -235,7 +241,7 @@ def parse_rule(p: Problems, data: Any, where: str, origin: str = "") -> Rule | N
         return None
     action = d.get("action")
     if isinstance(action, str) and action not in ACTIONS:
-        close = difflib.get_close_matches(action, ACTIONS, n=1)
+        close = close_match(action, ACTIONS)
         hint = f"did you mean '{close[0]}'?" if close else f"use one of {', '.join(ACTIONS)}"
         p.add(f"{where}.action", f"unknown action '{action}'; {hint}")
     selectors = [k for k in SELECTORS if d.get(k)]

@@ -9,7 +9,6 @@ wins, as for imports), so a no-op doit imports none of the tools.
 from __future__ import annotations
 
 import os
-import platform
 import re
 import sys
 
@@ -28,7 +27,7 @@ def _normal(name: str) -> str:
 def installed_versions(names: tuple[str, ...]) -> dict[str, str]:
     """name -> installed version of each of ``names`` found, and Python's own version."""
     wanted = {_normal(n) for n in names}
-    found = {"python": platform.python_version()}
+    found = {"python": sys.version.split()[0]}  # as platform.python_version()
     for folder in sys.path:
         try:
             entries = sorted(os.listdir(folder or "."))
