@@ -260,6 +260,15 @@ def test_an_edit_makes_exactly_the_tasks_that_read_it_out_of_date(project, edit)
         path.write_bytes(saved)  # undone: the project is as built again (doit compares MD5s)
 
 
+def test_a_built_project_has_not_even_a_group_task_to_run(project):
+    """`pdf`, `clean_text` and `annotate` only gather their subtasks: up to date once those
+    are, so that a no-op build starts no worker process to run an empty task (issue 13)."""
+    result = doit(project, "list", "--status", "--template", "{status} {name}")
+    status = dict(reversed(line.split(" ", 1)) for line in result.stdout.splitlines())
+    assert {name: status[name] for name in ("pdf", "clean_text", "annotate")} == \
+        {"pdf": "U", "clean_text": "U", "annotate": "U"}
+
+
 def test_new_tool_versions_make_the_colophon_and_the_renders_out_of_date(project, tmp_path):
     """Tool versions are not files: the installed versions are a setting of the build."""
     fake = tmp_path / "weasyprint-99.0.dist-info"
