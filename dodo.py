@@ -182,7 +182,7 @@ def _render_deps(reader) -> list[str]:
             "filters/typography.lua"]
     if reader.bibliography:
         deps.append("filters/backlinks.lua")
-    return deps + code("pandoc", "dates", "safety")
+    return deps + code("pandoc", "dates", "readercache", "safety")
 
 
 def task_pdf():
@@ -252,7 +252,7 @@ def task_check():
         # credits and accessibility checks read the reader as render_pdf/epub and assemble do
         "file_dep": [*artifacts, str(page_map_path(reader)),
                      *code("check", "pagelist", "textstream", "render_pdf", "weasyprint_rules",
-                           "render_epub", "pagemap", "pandoc", "safety", "dates",
+                           "render_epub", "pagemap", "pandoc", "safety", "dates", "readercache",
                            *ASSEMBLE_CODE)],
         "verbosity": 2,
     }

@@ -66,7 +66,12 @@ class Figure:
 
     @property
     def spread(self) -> str:
-        return f"{min(self.seconds):.2f}–{max(self.seconds):.2f}"
+        return f"{secs(min(self.seconds))}–{secs(max(self.seconds))}"
+
+
+def secs(value: float) -> str:
+    """Seconds to two decimals, three under a second (a no-op's target is 0.15 s)."""
+    return f"{value:.3f}" if value < 1 else f"{value:.2f}"
 
 
 # The children run as on a default Python: compiled modules are cached (a no-op build
@@ -420,18 +425,18 @@ def report(builds: list[Figure], parts: list[Figure], bare: list[Figure], featur
            f"{platform.python_version()}; median of {runs} runs, spread min–max.", "",
            "### Builds", "",
            table(["step", "median s", "spread s", "peak MiB", "÷ cold serial", "÷ cold"],
-                 [[f.name, f"{f.median:.2f}", f.spread, f"{f.peak_mib:.0f}",
+                 [[f.name, secs(f.median), f.spread, f"{f.peak_mib:.0f}",
                    f"{f.median / cold_serial.median:.2f}", f"{f.median / cold.median:.2f}"]
                   for f in builds]), "",
            "(÷ cold: against the cold build with the default parallelism, which the no-op "
            "and the rebuilds use too.)", "",
            "### Where a cold serial build's time goes (each stage alone, in order)", "",
            table(["stage", "median s", "spread s", "peak MiB", "share"],
-                 [[f.name, f"{f.median:.2f}", f.spread, f"{f.peak_mib:.0f}",
+                 [[f.name, secs(f.median), f.spread, f"{f.peak_mib:.0f}",
                    f"{f.median / sum(p.median for p in parts):.0%}"] for f in parts]), "",
            "### The bare tools on the same final document", "",
            table(["step", "median s", "spread s", "peak MiB"],
-                 [[f.name, f"{f.median:.2f}", f.spread, f"{f.peak_mib:.0f}"] for f in bare]),
+                 [[f.name, secs(f.median), f.spread, f"{f.peak_mib:.0f}"] for f in bare]),
            "", f"Bare tools, serial total: **{bare_total:.2f} s**. "
            f"Cold build serial ÷ bare: **{cold_serial.median / bare_total:.2f}×**; "
            f"cold build with the default parallelism ÷ bare serial: "
@@ -506,15 +511,15 @@ def main() -> None:
         for name, before in edits.items():
             builds.append(repeat(name, runs, lambda: doit(project), before=before))
         for f in builds:
-            print(f"  {f.name:<45} {f.median:7.2f} s ({f.spread})  {f.peak_mib:6.0f} MiB")
+            print(f"  {f.name:<45} {secs(f.median):>7} s ({f.spread})  {f.peak_mib:6.0f} MiB")
         print("stages of a cold serial build …", flush=True)
         parts = stages(project, runs)
         for f in parts:
-            print(f"  {f.name:<45} {f.median:7.2f} s ({f.spread})  {f.peak_mib:6.0f} MiB")
+            print(f"  {f.name:<45} {secs(f.median):>7} s ({f.spread})  {f.peak_mib:6.0f} MiB")
         print("bare tools …", flush=True)
         bare = bare_tools(project, runs)
         for f in bare:
-            print(f"  {f.name:<45} {f.median:7.2f} s ({f.spread})  {f.peak_mib:6.0f} MiB")
+            print(f"  {f.name:<45} {secs(f.median):>7} s ({f.spread})  {f.peak_mib:6.0f} MiB")
         print("feature costs …", flush=True)
         features = feature_costs(project, runs)
         for name, ms, pages in features:

@@ -12,18 +12,27 @@ SOURCE_DATE_EPOCH for a reader is the first of these that applies:
 Rule 3 refuses to guess in a shallow clone whose oldest commit would be taken for the answer
 (its real history is missing) and when git fails for any reason other than "not a repository".
 Both are errors that say how to fix them, because a silent fallback would change the bytes.
+
+Rule 3's answer is kept in ``build/.cache/`` (``kept_commit_time``) while the commit HEAD
+names cannot have changed, so that a no-op build runs no git.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import hashlib
+import json
 import os
 import subprocess
+import time
 from functools import cache
 from pathlib import Path
 
+from . import readercache
 from .config import Reader
 from .errors import ReaderError
+from .fsutil import write_atomic
 
 PACKAGE = Path(__file__).resolve().parent
 # Directories (relative to the project root) whose every file can change an artifact.
@@ -102,7 +111,7 @@ def choose_epoch(configured: int | None, environment: str | None, git: int | Non
 def epoch_and_source(reader: Reader, inputs: list[Path] | None = None) -> tuple[int, str]:
     git = None
     if reader.source_date_epoch is None and not os.environ.get("SOURCE_DATE_EPOCH"):
-        git = git_commit_time(reader.root, input_pathspecs(reader, inputs))
+        git = kept_commit_time(reader.root, input_pathspecs(reader, inputs))
     return choose_epoch(reader.source_date_epoch, os.environ.get("SOURCE_DATE_EPOCH"), git,
                         reader.date)
 
@@ -142,6 +151,69 @@ def git_commit_time(root: Path, pathspecs: tuple[str, ...]) -> int | None:
                               "run `git fetch --unshallow` (CI: full history) or set "
                               "SOURCE_DATE_EPOCH")
     return int(stamp)
+
+
+# In the git directories, what decides which commit HEAD names and what history `git log`
+# walks from it: HEAD (per worktree), packed refs, a shallow clone's boundary, grafts,
+# replace refs, and the configuration. The loose ref HEAD points to is added to these.
+HEAD_FILES = ("HEAD",)
+COMMON_FILES = ("packed-refs", "shallow", "info/grafts", "refs/replace", "config")
+# Git settings in the environment that choose another repository or history: with any of
+# them (or GIT_CONFIG…) set, git is asked every time.
+GIT_REPOSITORY_ENV = ("GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR", "GIT_OBJECT_DIRECTORY",
+                      "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_REPLACE_REF_BASE",
+                      "GIT_NO_REPLACE_OBJECTS", "GIT_SHALLOW_FILE", "GIT_GRAFT_FILE",
+                      "GIT_CEILING_DIRECTORIES", "GIT_DISCOVERY_ACROSS_FILESYSTEM",
+                      "GIT_NAMESPACE")
+
+
+def _git_environment() -> bool:
+    return any(name in GIT_REPOSITORY_ENV or name.startswith("GIT_CONFIG")
+               for name in os.environ)
+
+
+def git_state_files(root: Path) -> list[str] | None:
+    """The files whose change can change ``git log``'s answer in ``root``, absolute; None
+    outside a work tree, or with a ref storage (reftable) whose files say less."""
+    proc = git(root, "rev-parse", "--absolute-git-dir", "--git-common-dir",
+               "--symbolic-full-name", "HEAD")
+    if proc is None or proc.returncode != 0 or len(proc.stdout.splitlines()) != 3:
+        return None
+    git_dir, common, head = proc.stdout.splitlines()
+    common_dir = Path(root, common)  # relative to where git ran, when not absolute
+    if (common_dir / "reftable").exists():
+        return None
+    files = [Path(git_dir, f) for f in HEAD_FILES] + [common_dir / f for f in COMMON_FILES]
+    if head.startswith("refs/"):
+        files.append(common_dir / head)  # the branch's loose ref (else in packed-refs)
+    return [os.path.abspath(f) for f in files]
+
+
+def kept_commit_time(root: Path, pathspecs: tuple[str, ...]) -> int | None:
+    """``git_commit_time``, kept in ``build/.cache/`` with a stamp (readercache) of each of
+    ``git_state_files``: used again while none has changed, for the same inputs."""
+    if _git_environment():
+        return git_commit_time(root, pathspecs)
+    key = hashlib.sha256("\0".join((str(root), *pathspecs)).encode()).hexdigest()[:16]
+    file = root / readercache.CACHE_DIR / f"commit-time-{key}.json"
+    with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+        entry = json.loads(file.read_text(encoding="utf-8"))
+        stamps = entry["stamps"]
+        if entry["pathspecs"] == list(pathspecs) and stamps and all(
+                readercache.stamp(p) == (tuple(s) if s else None) for p, s in stamps.items()):
+            return entry["time"]
+    files = git_state_files(root)
+    started = time.time_ns()
+    before = {p: readercache.stamp(p) for p in files or ()}
+    value = git_commit_time(root, pathspecs)
+    after = {p: readercache.stamp(p) for p in files or ()}
+    # kept only when nothing moved while git ran, nor in the 2 s before (file times lag)
+    if files and value is not None and before == after and all(
+            s is None or s[4] < started - readercache.FRESH_NS for s in after.values()):
+        entry = {"pathspecs": list(pathspecs), "stamps": after, "time": value}
+        with contextlib.suppress(ReaderError):  # a read-only build folder: the stages say so
+            write_atomic(file, json.dumps(entry))
+    return value
 
 
 def iso_timestamp(epoch: int) -> str:

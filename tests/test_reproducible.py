@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 import zipfile
 from pathlib import Path
 
@@ -109,3 +110,66 @@ def test_a_difference_names_the_first_differing_epub_member() -> None:
     a = _zip({"mimetype": b"application/epub+zip", "EPUB/content.opf": b"1", "EPUB/x": b"1"})
     b = _zip({"mimetype": b"application/epub+zip", "EPUB/content.opf": b"2", "EPUB/x": b"2"})
     assert first_zip_difference(a, b) == "member 'EPUB/content.opf' (content)"
+
+
+# --- the build date's commit time, kept between builds ----------------------------------------
+
+
+def _git(root: Path, *args: str, when: int | None = None) -> None:
+    env = {**os.environ, "GIT_AUTHOR_NAME": "A", "GIT_AUTHOR_EMAIL": "a@example.org",
+           "GIT_COMMITTER_NAME": "A", "GIT_COMMITTER_EMAIL": "a@example.org"}
+    if when is not None:
+        env["GIT_AUTHOR_DATE"] = env["GIT_COMMITTER_DATE"] = f"@{when} +0000"
+    subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True, env=env)
+
+
+def test_the_kept_commit_time_follows_every_move_of_head(tmp_path, monkeypatch) -> None:
+    """A no-op build takes the build date's commit time from build/.cache/; every way HEAD or
+    its history can move (a commit, an amend, a checkout, packed refs, a reset, a detached
+    HEAD) gives git's own answer again, and with nothing moved git is not asked."""
+    from coursepack import dates, readercache
+
+    monkeypatch.setattr(readercache, "FRESH_NS", 0)
+    spec = ("a.txt",)
+    _git(tmp_path, "init", "-q", "-b", "main")
+    stamp = 1_000_000_000
+
+    def commit(*args: str) -> None:
+        nonlocal stamp
+        stamp += 100
+        (tmp_path / "a.txt").write_text(str(stamp))
+        _git(tmp_path, "add", "a.txt")
+        _git(tmp_path, "commit", "-q", "-m", str(stamp), *args, when=stamp)
+
+    def kept() -> int | None:
+        time.sleep(0.02)  # a file-time tick: git's next move gets new file times
+        dates.git_commit_time.cache_clear()  # a new build: a new process
+        return dates.kept_commit_time(tmp_path, spec)
+
+    commit()
+    commit()
+    assert kept() == stamp == 1_000_000_200
+    assert list((tmp_path / "build" / ".cache").glob("commit-time-*.json"))
+    with monkeypatch.context() as m:  # nothing moved: git is not asked
+        m.setattr(dates, "git_commit_time", lambda *a: pytest.fail("git asked again"))
+        assert dates.kept_commit_time(tmp_path, spec) == 1_000_000_200
+    commit()
+    assert kept() == 1_000_000_300
+    commit("--amend")
+    assert kept() == 1_000_000_400
+    _git(tmp_path, "checkout", "-q", "-b", "older", "HEAD~1")  # the amended commit's parent
+    assert kept() == 1_000_000_200
+    _git(tmp_path, "checkout", "-q", "main")
+    assert kept() == 1_000_000_400
+    _git(tmp_path, "pack-refs", "--all")
+    assert kept() == 1_000_000_400
+    commit()
+    assert kept() == 1_000_000_500
+    _git(tmp_path, "reset", "-q", "--hard", "HEAD~1")
+    assert kept() == 1_000_000_400
+    _git(tmp_path, "checkout", "-q", "--detach", "HEAD~2")
+    assert kept() == 1_000_000_100
+    monkeypatch.setenv("GIT_DIR", str(tmp_path / ".git"))  # another repository, maybe
+    with monkeypatch.context() as m:
+        m.setattr(dates, "git_commit_time", lambda *a: 7)
+        assert dates.kept_commit_time(tmp_path, spec) == 7
