@@ -198,10 +198,10 @@ def kept_commit_time(root: Path, pathspecs: tuple[str, ...]) -> int | None:
     file = root / readercache.CACHE_DIR / f"commit-time-{key}.json"
     with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
         entry = json.loads(file.read_text(encoding="utf-8"))
-        stamps = entry["stamps"]
-        if entry["pathspecs"] == list(pathspecs) and stamps and all(
+        stamps, kept = entry["stamps"], entry["time"]
+        if entry["pathspecs"] == list(pathspecs) and type(kept) is int and stamps and all(
                 readercache.stamp(p) == (tuple(s) if s else None) for p, s in stamps.items()):
-            return entry["time"]
+            return kept
     files = git_state_files(root)
     started = time.time_ns()
     before = {p: readercache.stamp(p) for p in files or ()}

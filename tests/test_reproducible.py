@@ -169,6 +169,9 @@ def test_the_kept_commit_time_follows_every_move_of_head(tmp_path, monkeypatch) 
     assert kept() == 1_000_000_400
     _git(tmp_path, "checkout", "-q", "--detach", "HEAD~2")
     assert kept() == 1_000_000_100
+    [file] = (tmp_path / "build" / ".cache").glob("commit-time-*.json")
+    file.write_text(file.read_text().replace('"time": 1000000100', '"time": "soon"'))
+    assert kept() == 1_000_000_100  # a kept value that is not a time: git is asked again
     monkeypatch.setenv("GIT_DIR", str(tmp_path / ".git"))  # another repository, maybe
     with monkeypatch.context() as m:
         m.setattr(dates, "git_commit_time", lambda *a: 7)
