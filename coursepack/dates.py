@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import hashlib
 import json
 import os
 import subprocess
@@ -32,7 +31,6 @@ from pathlib import Path
 from . import readercache
 from .config import Reader
 from .errors import ReaderError
-from .fsutil import write_atomic
 
 PACKAGE = Path(__file__).resolve().parent
 # Directories (relative to the project root) whose every file can change an artifact.
@@ -194,25 +192,21 @@ def kept_commit_time(root: Path, pathspecs: tuple[str, ...]) -> int | None:
     ``git_state_files``: used again while none has changed, for the same inputs."""
     if _git_environment():
         return git_commit_time(root, pathspecs)
-    key = hashlib.sha256("\0".join((str(root), *pathspecs)).encode()).hexdigest()[:16]
-    file = root / readercache.CACHE_DIR / f"commit-time-{key}.json"
+    file = readercache.cache_file(root, "commit-time", "\0".join((str(root), *pathspecs)),
+                                  ".json")
     with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
         entry = json.loads(file.read_text(encoding="utf-8"))
-        stamps, kept = entry["stamps"], entry["time"]
-        if entry["pathspecs"] == list(pathspecs) and type(kept) is int and stamps and all(
-                readercache.stamp(p) == (tuple(s) if s else None) for p, s in stamps.items()):
-            return kept
-    files = git_state_files(root)
+        if entry["pathspecs"] == list(pathspecs) and type(entry["time"]) is int \
+                and readercache.unchanged(entry["stamps"]):
+            return entry["time"]
     started = time.time_ns()
-    before = {p: readercache.stamp(p) for p in files or ()}
     value = git_commit_time(root, pathspecs)
-    after = {p: readercache.stamp(p) for p in files or ()}
-    # kept only when nothing moved while git ran, nor in the 2 s before (file times lag)
-    if files and value is not None and before == after and all(
-            s is None or s[4] < started - readercache.FRESH_NS for s in after.values()):
-        entry = {"pathspecs": list(pathspecs), "stamps": after, "time": value}
-        with contextlib.suppress(ReaderError):  # a read-only build folder: the stages say so
-            write_atomic(file, json.dumps(entry))
+    # No git, or no commit touching the inputs: nothing to keep. A move of HEAD while git
+    # ran changes a file after ``started``, and then nothing is kept either.
+    if value is not None and (files := git_state_files(root)) is not None \
+            and (stamps := readercache.settled_stamps(files, started)) is not None:
+        readercache.keep(file, json.dumps({"pathspecs": list(pathspecs), "stamps": stamps,
+                                           "time": value}))
     return value
 
 

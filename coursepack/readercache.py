@@ -10,7 +10,9 @@ A stamp is a file's type, size, inode, and modification and change times, or its
 
 The kept reader is used only when it was made for the same reader file, by the same Python,
 and every stamp is unchanged; anything else validates again and keeps the new result. A
-reader with a problem is never kept, so its errors are reported on every run.
+reader with a problem is never kept, so its errors are reported on every run. The stamps,
+the freshness rule and the cache folder serve coursepack.dates too, which keeps the build
+date's commit time the same way.
 
 The cache file is a pickle, written only here, in the build folder the build owns: the same
 trust as the code beside it (dodo.py). A file that cannot be read back is simply replaced.
@@ -50,10 +52,32 @@ def stamp(path: str) -> Stamp:
     return stat.S_IFMT(s.st_mode), s.st_size, s.st_ino, s.st_mtime_ns, s.st_ctime_ns
 
 
-def cache_file(project: Path, reader_file: Path) -> Path:
-    """Where the reader of ``reader_file`` (absolute) is kept: one file per reader file."""
-    name = hashlib.sha256(str(reader_file).encode()).hexdigest()[:16]
-    return project / CACHE_DIR / f"reader-{name}.pickle"
+def unchanged(stamps: object) -> bool:
+    """Every file is still as stamped (a stamp read back from JSON is a list)."""
+    return isinstance(stamps, dict) and bool(stamps) and all(
+        stamp(p) == (tuple(s) if s else None) for p, s in stamps.items())
+
+
+def settled_stamps(paths: list[str], started: int) -> dict[str, Stamp] | None:
+    """Each path's stamp; None when one changed after ``started`` (``time.time_ns()`` before
+    the answer was worked out) or in the FRESH_NS before it: file times lag the clock by up
+    to a tick, so a second change in the same tick could keep its times and size."""
+    stamps = {p: stamp(p) for p in paths}
+    if all(s is None or s[4] < started - FRESH_NS for s in stamps.values()):
+        return stamps
+    return None
+
+
+def cache_file(project: Path, kind: str, key: str, suffix: str) -> Path:
+    """Where one kept answer lives: ``build/.cache/<kind>-<hash of key><suffix>``."""
+    name = hashlib.sha256(key.encode()).hexdigest()[:16]
+    return project / CACHE_DIR / f"{kind}-{name}{suffix}"
+
+
+def keep(file: Path, data: str | bytes) -> None:
+    """Write a cache file; in a read-only build folder, keep nothing (the stages say why)."""
+    with contextlib.suppress(ReaderError):
+        write_atomic(file, data)
 
 
 def _code_files() -> list[str]:
@@ -71,8 +95,7 @@ def _kept(file: Path, reader_file: Path) -> Reader | None:
     if not isinstance(entry, dict) or entry.get("format") != FORMAT \
             or entry.get("python") != sys.version or entry.get("reader_file") != str(reader_file):
         return None
-    stamps = entry.get("stamps")
-    if not isinstance(stamps, dict) or any(stamp(p) != s for p, s in stamps.items()):
+    if not unchanged(entry.get("stamps")):
         return None
     reader = entry.get("reader")
     return reader if isinstance(reader, Reader) else None
@@ -80,21 +103,18 @@ def _kept(file: Path, reader_file: Path) -> Reader | None:
 
 @cache
 def project_reader(project: Path, path: str | Path) -> Reader:
-    """``config.load_project_reader``, from the cache while nothing it depends on changed."""
+    """The validated reader of a reader file of this project (``config.check_in_project``),
+    from the cache while nothing it depends on changed."""
     check_in_project(project, path)
     reader_file = Path(path).resolve()
-    file = cache_file(Path(project).resolve(), reader_file)
+    file = cache_file(Path(project).resolve(), "reader", str(reader_file), ".pickle")
     if (reader := _kept(file, reader_file)) is not None:
         return reader
     started = time.time_ns()
     reader, looked_at = load_reader_and_inputs(path)
     paths = sorted({os.path.abspath(p) for p in looked_at} | set(_code_files()))
-    stamps = {p: stamp(p) for p in paths}
-    # A file changed while it was read, or so recently that another change could keep its
-    # times and size (file times lag the clock by up to a tick): validate again next time.
-    if all(s is None or s[4] < started - FRESH_NS for s in stamps.values()):
-        entry = {"format": FORMAT, "python": sys.version, "reader_file": str(reader_file),
-                 "stamps": stamps, "reader": reader}
-        with contextlib.suppress(ReaderError):  # a read-only build folder: the stages say so
-            write_atomic(file, pickle.dumps(entry, protocol=pickle.HIGHEST_PROTOCOL))
+    if (stamps := settled_stamps(paths, started)) is not None:
+        keep(file, pickle.dumps({"format": FORMAT, "python": sys.version,
+                                 "reader_file": str(reader_file), "stamps": stamps,
+                                 "reader": reader}, protocol=pickle.HIGHEST_PROTOCOL))
     return reader
